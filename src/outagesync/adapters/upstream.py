@@ -1,0 +1,279 @@
+"""KrakenFlexClient: the upstream API over httpx, with timeouts, retries and error translation.
+
+Retried: 5xx, 429, timeouts, connection errors and cut-off bodies, for the GETs and the POST (the POST
+replaces the site's list, so repeating it is safe). Not retried: 400, 403, 404 and other 4xx.
+Every httpx error is translated into our tree here; none escapes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Self
+from urllib.parse import quote
+
+import httpx
+import msgspec
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from outagesync.errors import (
+    ApiKeyRejected,
+    PayloadRejected,
+    UnknownSite,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from outagesync.services.ports import Fetched, Posted
+
+log = logging.getLogger("outagesync.upstream")
+
+RATE_LIMIT_SLOWDOWN = 4.0  # a 429 without Retry-After backs off this many times slower than a 5xx
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    retry_after_max_s: float = 60.0
+    rate_limit_max_attempts: int = 3
+    deadline_s: float = 300.0
+
+
+class _Transient(Exception):
+    """One failed attempt that may succeed if repeated."""
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after_s: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class KrakenFlexClient:
+    """The three upstream endpoints. One client per run: its deadline starts when it is made."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 30.0,
+        policy: RetryPolicy | None = None,
+        max_connections: int = 10,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._policy = policy or RetryPolicy()
+        self._monotonic = monotonic
+        self._deadline = monotonic() + self._policy.deadline_s
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            headers={"x-api-key": api_key, "accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def fetch_outages(self) -> Fetched:
+        response, attempts = await self._request("GET", "outages", "GET /outages")
+        return Fetched(response.content, attempts)
+
+    async def fetch_site_info(self, site_id: str) -> Fetched:
+        path = f"site-info/{quote(site_id, safe='')}"
+        response, attempts = await self._request("GET", path, "GET /site-info", site_id=site_id)
+        return Fetched(response.content, attempts)
+
+    async def post_site_outages(self, site_id: str, body: bytes) -> Posted:
+        path = f"site-outages/{quote(site_id, safe='')}"
+        response, attempts = await self._request(
+            "POST", path, "POST /site-outages", site_id=site_id, body=body
+        )
+        return Posted(response.status_code, _message_of(response.content), attempts)
+
+    async def _request(
+        self, method: str, path: str, endpoint: str, *, site_id: str = "", body: bytes | None = None
+    ) -> tuple[httpx.Response, int]:
+        state = _Attempts(self._policy, self._deadline, self._monotonic)
+        headers = {"content-type": "application/json"} if body is not None else None
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_Transient),
+            wait=state.wait,
+            stop=state.stop,
+            before_sleep=lambda rs: _log_retry(endpoint, rs),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response = await self._send(method, path, body, headers)
+                    _raise_for_status(response, endpoint, site_id, attempt.retry_state.attempt_number)
+                    return response, attempt.retry_state.attempt_number
+        except _Transient as exc:
+            raise UpstreamUnavailable(
+                f"{endpoint}: {exc.reason}; {state.why_stopped()}",
+                endpoint=endpoint,
+                attempts=state.attempts,
+                status=exc.status,
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None
+    ) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise _Transient("timed out") from None
+        except httpx.TransportError as exc:
+            raise _Transient(f"connection failed ({type(exc).__name__})") from None
+        if response.is_success and method == "GET" and _is_cut_off(response.content):
+            raise _Transient("the response body was cut off (not a complete JSON document)")
+        return response
+
+
+class _Attempts:
+    """Wait and stop decisions for one request's retries (tenacity calls wait, then stop)."""
+
+    def __init__(self, policy: RetryPolicy, deadline: float, monotonic: Callable[[], float]) -> None:
+        self.policy = policy
+        self.deadline = deadline
+        self.monotonic = monotonic
+        self.attempts = 0
+        self.rate_limited = 0
+        self.reason = ""
+
+    def wait(self, rs: RetryCallState) -> float:
+        exc = _transient_of(rs)
+        self.attempts = rs.attempt_number
+        exponent = 2 ** (rs.attempt_number - 1)
+        if exc.status == 429:
+            self.rate_limited += 1
+            ceiling = min(
+                self.policy.backoff_max_s, RATE_LIMIT_SLOWDOWN * self.policy.backoff_initial_s * exponent
+            )
+            backoff = ceiling * random.uniform(0.5, 1.0)  # never near zero: a limit needs time to clear
+        else:
+            backoff = random.uniform(
+                0, min(self.policy.backoff_max_s, self.policy.backoff_initial_s * exponent)
+            )
+        return float(max(backoff, exc.retry_after_s or 0.0))
+
+    def stop(self, rs: RetryCallState) -> bool:
+        exc = _transient_of(rs)
+        delay = rs.upcoming_sleep
+        if rs.attempt_number >= self.policy.max_attempts:
+            self.reason = f"gave up after {rs.attempt_number} attempts"
+        elif exc.status == 429 and self.rate_limited >= self.policy.rate_limit_max_attempts:
+            self.reason = f"still rate limited after {rs.attempt_number} attempts"
+        elif exc.retry_after_s is not None and exc.retry_after_s > self.policy.retry_after_max_s:
+            self.reason = (
+                f"the upstream asks to retry after {exc.retry_after_s:.0f} s (at {_at(exc.retry_after_s)})"
+            )
+        elif self.monotonic() + delay > self.deadline:
+            self.reason = (
+                f"the run's deadline ({self.policy.deadline_s:g} s) would pass before the next attempt; "
+                f"retry after {_at(delay)}"
+            )
+        else:
+            return False
+        return True
+
+    def why_stopped(self) -> str:
+        return self.reason or f"gave up after {self.attempts} attempts"
+
+
+def _transient_of(rs: RetryCallState) -> _Transient:
+    exc = rs.outcome.exception() if rs.outcome else None
+    assert isinstance(exc, _Transient)  # retry_if_exception_type guarantees it
+    return exc
+
+
+def _raise_for_status(response: httpx.Response, endpoint: str, site_id: str, attempts: int) -> None:
+    status = response.status_code
+    if response.is_success:
+        return
+    kwargs: dict[str, object] = {"endpoint": endpoint, "attempts": attempts, "status": status}
+    if status >= 500:
+        raise _Transient(f"server error {status}", status=status, retry_after_s=_retry_after(response))
+    if status == 429:
+        raise _Transient("rate limited (429)", status=status, retry_after_s=_retry_after(response))
+    message = _message_of(response.content) or response.reason_phrase
+    if status == 403:
+        raise ApiKeyRejected(
+            f"{endpoint}: the API key was rejected (403); check KRAKENFLEX_API_KEY",
+            **kwargs,  # type: ignore[arg-type]
+        )
+    if status == 404:
+        raise UnknownSite(f"unknown site: {site_id} ({endpoint}: 404 {message})", **kwargs)  # type: ignore[arg-type]
+    if status == 400:
+        raise PayloadRejected(message, **kwargs)
+    raise UpstreamRejected(f"{endpoint}: the upstream refused the request: {status} {message}", **kwargs)  # type: ignore[arg-type]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After as seconds (delay-seconds or HTTP date); zero, negative or garbage -> None."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            return None
+    if seconds != seconds or seconds <= 0 or seconds == float("inf"):  # NaN, past, zero, inf
+        return None
+    return seconds
+
+
+class _Message(msgspec.Struct):
+    message: str
+
+
+def _message_of(body: bytes) -> str | None:
+    """The `message` of a `{"message": ...}` body, or a short excerpt of anything else."""
+    if not body:
+        return None
+    try:
+        return msgspec.json.decode(body, type=_Message).message
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        text = body[:200].decode("utf-8", "replace").strip()
+        return text or None
+
+
+def _is_cut_off(body: bytes) -> bool:
+    """A 200 JSON body that does not end with the bracket it opened was cut off on the way."""
+    head, tail = body[:64].lstrip()[:1], body[-64:].rstrip()[-1:]
+    return (head, tail) not in ((b"[", b"]"), (b"{", b"}"))
+
+
+def _at(delay_s: float) -> str:
+    moment = datetime.now(UTC).timestamp() + delay_s
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _log_retry(endpoint: str, rs: RetryCallState) -> None:
+    exc = _transient_of(rs)
+    log.warning("%s: %s; retry %d in %.2f s", endpoint, exc.reason, rs.attempt_number, rs.upcoming_sleep)
+
+
+__all__ = ["KrakenFlexClient", "RetryPolicy", "UpstreamError"]

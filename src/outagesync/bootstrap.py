@@ -1,0 +1,67 @@
+"""Builds adapters from Settings: the one place that names concrete classes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING
+
+from outagesync.config import Settings
+from outagesync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from outagesync.adapters.storage import SqlStore
+    from outagesync.adapters.upstream import KrakenFlexClient
+
+NO_API_KEY = (
+    "no API key: set KRAKENFLEX_API_KEY (or KRAKEN_API_KEY) in the environment or in a .env file, "
+    "or add --sandbox to run against the built-in sandbox"
+)
+
+
+@asynccontextmanager
+async def open_upstream(settings: Settings) -> AsyncIterator[KrakenFlexClient]:
+    """A KrakenFlex client for one run (its deadline starts now)."""
+    from outagesync.adapters.upstream import KrakenFlexClient, RetryPolicy
+
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        raise ConfigError(NO_API_KEY)
+    policy = RetryPolicy(
+        max_attempts=settings.max_attempts,
+        backoff_initial_s=settings.backoff_initial,
+        backoff_max_s=settings.backoff_max,
+        retry_after_max_s=settings.retry_after_max,
+        rate_limit_max_attempts=settings.rate_limit_max_attempts,
+        deadline_s=settings.deadline,
+    )
+    client = KrakenFlexClient(
+        settings.api_url,
+        settings.api_key.get_secret_value(),
+        timeout_s=settings.timeout,
+        policy=policy,
+        max_connections=settings.concurrency + 1,
+    )
+    async with client:
+        yield client
+
+
+def build_store(settings: Settings) -> SqlStore:
+    """The report and site store: SQLite in the user's data directory unless OUTAGESYNC_DATABASE_URL says otherwise."""
+    from outagesync.adapters.storage import SqlStore
+
+    return SqlStore.from_url(settings.database_url)
+
+
+@contextmanager
+def embedded_sandbox(settings: Settings) -> Iterator[Settings]:
+    """Start the built-in sandbox in this process and return settings that point at it."""
+    from outagesync.adapters.sandbox.server import Sandbox
+
+    with Sandbox() as sandbox:
+        yield settings.model_copy(update={"api_url": sandbox.url, "api_key": _secret(sandbox.api_key)})
+
+
+def _secret(value: str) -> object:
+    from pydantic import SecretStr
+
+    return SecretStr(value)

@@ -1,0 +1,75 @@
+"""Settings: environment, `.env` file and flags, validated once. Built by entrypoints only, then passed down."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from outagesync.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.krakenflex.systems/interview-tests-mock-api/v1"
+DEFAULT_SINCE = "2022-01-01T00:00:00.000Z"
+
+
+class Settings(BaseSettings):
+    """Every knob of outagesync. Flags > environment > `.env` > defaults."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OUTAGESYNC_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    api_url: str = Field(
+        DEFAULT_API_URL, validation_alias=AliasChoices("api_url", "KRAKENFLEX_API_URL", "OUTAGESYNC_API_URL")
+    )
+    api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("api_key", "KRAKENFLEX_API_KEY", "KRAKEN_API_KEY")
+    )
+    since: str = DEFAULT_SINCE
+    max_attempts: int = Field(5, ge=1, le=100)
+    backoff_initial: float = Field(0.5, ge=0, le=600)
+    backoff_max: float = Field(30.0, ge=0, le=3600)
+    retry_after_max: float = Field(60.0, ge=0, le=3600)
+    rate_limit_max_attempts: int = Field(3, ge=1, le=100)
+    timeout: float = Field(30.0, gt=0, le=3600)
+    deadline: float = Field(300.0, gt=0, le=86400)
+    concurrency: int = Field(8, ge=1, le=256)
+    database_url: str | None = None
+    api_token: SecretStr | None = None
+    report_items_max: int = Field(10_000, ge=0)
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, got {value!r}")
+        return value.strip()
+
+    def digest(self) -> str:
+        """sha256 of the non-secret settings, to tell runs with different settings apart."""
+        public = self.model_dump(exclude={"api_key", "api_token", "database_url"})
+        public["api_key_set"] = self.api_key is not None
+        return hashlib.sha256(json.dumps(public, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from flags (only those given), environment and `.env`; errors become ConfigError."""
+    given = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    aliases = {"api_url": "KRAKENFLEX_API_URL", "api_key": "KRAKENFLEX_API_KEY"}
+    return aliases.get(field, f"OUTAGESYNC_{field.upper()}")

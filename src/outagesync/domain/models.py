@@ -1,0 +1,183 @@
+"""Value objects of the core. Upstream records are msgspec Structs: decoded straight from the bytes.
+
+msgspec Structs stand in for frozen dataclasses here because a million of them are decoded per run:
+they are several times faster to build and smaller than dataclasses. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+import msgspec
+
+
+class Outage(msgspec.Struct, frozen=True, gc=False):
+    """One `GET /outages` record; `begin` and `end` are kept exactly as received."""
+
+    id: str
+    begin: str
+    end: str
+
+    def named(self, name: str) -> SiteOutage:
+        return SiteOutage(id=self.id, name=name, begin=self.begin, end=self.end)
+
+
+class Device(msgspec.Struct, frozen=True, gc=False):
+    id: str
+    name: str
+
+
+class SiteInfo(msgspec.Struct, frozen=True):
+    """`GET /site-info/{siteId}`."""
+
+    id: str
+    name: str
+    devices: list[Device]
+
+
+class SiteOutage(msgspec.Struct, frozen=True, gc=False):
+    """One posted item: exactly these four fields, in this order, nothing else."""
+
+    id: str
+    name: str
+    begin: str
+    end: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidRecord:
+    """A record dropped by --skip-invalid: where it was and what was wrong."""
+
+    endpoint: str
+    index: int | None
+    field: str | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = self.endpoint + (f" record {self.index}" if self.index is not None else "")
+        return f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What the rules made of one site's data: the items to post and why the others were dropped."""
+
+    items: list[SiteOutage]
+    dropped_before_cutoff: int
+    dropped_unknown_device: int
+
+
+class SiteStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DRY_RUN = "dry_run"
+    INTERRUPTED = "interrupted"
+
+
+class RunStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    DRY_RUN = "dry_run"
+    INTERRUPTED = "interrupted"
+
+
+class Trigger(StrEnum):
+    CLI = "cli"
+    API = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class CallStats:
+    """Requests made to one endpoint for one site: attempts = 1 + retries."""
+
+    attempts: int = 0
+
+    @property
+    def retries(self) -> int:
+        return max(self.attempts - 1, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    type: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteResult:
+    """The outcome of one site's sync, as reported and stored."""
+
+    report_id: str
+    site_id: str
+    status: SiteStatus
+    started_at: datetime
+    finished_at: datetime
+    since: datetime
+    fetched: int = 0
+    site_devices: int = 0
+    kept: int = 0
+    dropped_before_cutoff: int = 0
+    dropped_unknown_device: int = 0
+    invalid_records: tuple[InvalidRecord, ...] = ()
+    calls: dict[str, CallStats] = field(default_factory=dict)  # endpoint ("GET /outages") -> stats
+    post_status: int | None = None
+    upstream_message: str | None = None
+    error: ErrorInfo | None = None
+    items: tuple[SiteOutage, ...] = ()  # posted, or what would be posted on a dry run
+
+    @property
+    def posted(self) -> int:
+        return len(self.items) if self.status is SiteStatus.SUCCEEDED else 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (SiteStatus.SUCCEEDED, SiteStatus.DRY_RUN)
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """One run over one or more sites. `storage_error` is set when the report could not be saved."""
+
+    run_id: str
+    trigger: Trigger
+    started_at: datetime
+    finished_at: datetime
+    settings_digest: str
+    dry_run: bool
+    sites: tuple[SiteResult, ...]
+    storage_error: str | None = None
+
+    @property
+    def status(self) -> RunStatus:
+        return run_status([site.status for site in self.sites], dry_run=self.dry_run)
+
+    @property
+    def ok(self) -> bool:
+        return all(site.ok for site in self.sites) and self.storage_error is None
+
+
+def run_status(statuses: list[SiteStatus], *, dry_run: bool) -> RunStatus:
+    """Overall status: interrupted wins, then all-good, then all-failed, else partial."""
+    if SiteStatus.INTERRUPTED in statuses:
+        return RunStatus.INTERRUPTED
+    good = [s for s in statuses if s in (SiteStatus.SUCCEEDED, SiteStatus.DRY_RUN)]
+    if len(good) == len(statuses):
+        return RunStatus.DRY_RUN if dry_run else RunStatus.SUCCEEDED
+    if not good:
+        return RunStatus.FAILED
+    return RunStatus.PARTIAL
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedSite:
+    """A site the service keeps in sync; `since` overrides the run's cutoff for this site."""
+
+    site_id: str
+    name: str | None
+    since: datetime | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,148 @@
+"""Upstream JSON bytes -> models, strictly. Every error names the endpoint, the record's index and the field.
+
+Timestamps must parse as ISO 8601 instants with an offset (`Z`, `+01:00`); the raw text is kept to be
+posted back byte for byte. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from outagesync.domain.models import InvalidRecord, Outage, SiteInfo
+from outagesync.errors import InvalidUpstreamData
+
+OUTAGES_ENDPOINT = "GET /outages"
+SITE_INFO_ENDPOINT = "GET /site-info"
+POST_ENDPOINT = "POST /site-outages"
+
+_OUTAGES_TYPE = list[Outage]
+_PATH = re.compile(r"^\$(?:\[(?P<index>\d+)\])?(?:\.(?P<field>.+))?$")
+_MISSING = re.compile(r"^Object missing required field `(.+)`$")
+_outages_decoder = msgspec.json.Decoder(_OUTAGES_TYPE)
+_site_info_decoder = msgspec.json.Decoder(SiteInfo)
+
+
+def parse_instant(text: str) -> datetime:
+    """An aware UTC datetime from an ISO 8601 timestamp with an offset; ValueError otherwise."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"timestamp {text!r} has no time zone offset")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedOutages:
+    outages: list[Outage]
+    invalid: list[InvalidRecord]
+
+
+def decode_outages(body: bytes, *, skip_invalid: bool = False) -> DecodedOutages:
+    """Every outage of a `GET /outages` body, validated; InvalidUpstreamData on the first bad record.
+
+    With `skip_invalid`, bad records are dropped and listed instead; a body that is not a JSON
+    array is always an error.
+    """
+    try:
+        outages = _outages_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        if not skip_invalid:
+            raise _from_msgspec(OUTAGES_ENDPOINT, exc) from None
+        return _decode_outages_one_by_one(body)
+    except msgspec.DecodeError as exc:
+        raise InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not valid JSON ({exc})") from None
+    invalid: list[InvalidRecord] = []
+    bad_indexes: set[int] = set()
+    for index, outage in enumerate(outages):
+        problem = _timestamp_problem(outage)
+        if problem is None:
+            continue
+        field, message = problem
+        if not skip_invalid:
+            raise InvalidUpstreamData(OUTAGES_ENDPOINT, message, index=index, field=field)
+        invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, field, message))
+        bad_indexes.add(index)
+    if bad_indexes:
+        outages = [o for i, o in enumerate(outages) if i not in bad_indexes]
+    return DecodedOutages(outages, invalid)
+
+
+def decode_site_info(body: bytes, site_id: str) -> SiteInfo:
+    """The site's info, validated: fields present and typed, its id the one asked for, device ids unambiguous."""
+    endpoint = f"{SITE_INFO_ENDPOINT}/{site_id}"
+    try:
+        site = _site_info_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise _from_msgspec(endpoint, exc) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidUpstreamData(endpoint, f"the body is not valid JSON ({exc})") from None
+    if site.id != site_id:
+        raise InvalidUpstreamData(endpoint, f"expected site {site_id!r}, got {site.id!r}", field="id")
+    names: dict[str, str] = {}
+    for index, device in enumerate(site.devices):
+        if names.setdefault(device.id, device.name) != device.name:
+            problem = f"device {device.id!r} appears twice with different names"
+            raise InvalidUpstreamData(endpoint, problem, field=f"devices[{index}].id")
+    return site
+
+
+def _timestamp_problem(outage: Outage) -> tuple[str, str] | None:
+    for field, text in (("begin", outage.begin), ("end", outage.end)):
+        try:
+            parse_instant(text)
+        except ValueError:
+            return field, f"not an ISO 8601 timestamp with a time zone: {text!r}"
+    return None
+
+
+def _decode_outages_one_by_one(body: bytes) -> DecodedOutages:
+    try:
+        records = msgspec.json.decode(body, type=list[Any])
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not a JSON array ({exc})") from None
+    outages: list[Outage] = []
+    invalid: list[InvalidRecord] = []
+    for index, record in enumerate(records):
+        try:
+            outage = msgspec.convert(record, Outage)
+        except msgspec.ValidationError as exc:
+            error = _from_msgspec(OUTAGES_ENDPOINT, exc, index=index)
+            invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, error.field, error.problem))
+            continue
+        problem = _timestamp_problem(outage)
+        if problem is None:
+            outages.append(outage)
+        else:
+            invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, *problem))
+    return DecodedOutages(outages, invalid)
+
+
+def _from_msgspec(
+    endpoint: str, exc: msgspec.ValidationError, *, index: int | None = None
+) -> InvalidUpstreamData:
+    """msgspec says "Expected `str`, got `int` - at `$[12].begin`": split it into problem, index, field."""
+    message = str(exc)
+    problem, _, path = message.rpartition(" - at `")
+    if not problem:
+        problem, path = message, "$`"
+    match = _PATH.match(path.rstrip("`"))
+    field = match["field"] if match else path.rstrip("`")
+    if match and match["index"] is not None:
+        index = int(match["index"])
+    missing = _MISSING.match(problem)
+    if missing:
+        field = f"{field}.{missing[1]}" if field else missing[1]
+        problem = "missing required field"
+    return InvalidUpstreamData(endpoint, problem, index=index, field=field)
+
+
+def parse_cutoff(text: str) -> datetime:
+    """A cutoff given by a user: ISO 8601; without an offset it is taken as UTC. ValueError otherwise."""
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,240 @@
+"""The `outagesync` command: parse, call a use case, render, exit. Heavy modules are imported lazily."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.markup import escape
+
+from outagesync import __version__
+from outagesync.entrypoints.cli_sandbox import sandbox_command
+from outagesync.entrypoints.cli_storage import db_app, reports_app, sites_app
+from outagesync.errors import ConfigError, OutageSyncError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from outagesync.config import Settings
+    from outagesync.domain.models import RunReport, SiteResult
+
+DEFAULT_SITE = "norwich-pear-tree"
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="outagesync",
+    help="Keep each energy site's outage list on the KrakenFlex platform correct.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("sandbox")(sandbox_command)
+app.add_typer(reports_app, name="reports")
+app.add_typer(sites_app, name="sites")
+app.add_typer(db_app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"outagesync {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More logs on stderr (-vv: debug).")
+    ] = 0,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if verbose < 2:
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@app.command()
+def sync(
+    site_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help=f"Site ids to sync (default: {DEFAULT_SITE}).", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Cutoff, ISO 8601 (no offset = UTC): keep outages that began at or after it. "
+            "[default: 2022-01-01T00:00:00.000Z, or OUTAGESYNC_SINCE]"
+        ),
+    ] = None,
+    all_sites: Annotated[
+        bool, typer.Option("--all", help="Sync every enabled managed site (see `sites`).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be posted; post nothing.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the run report as JSON on stdout.")
+    ] = False,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Start the built-in sandbox in-process and sync against it.")
+    ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="Sites in flight at once [default: 8, or OUTAGESYNC_CONCURRENCY]."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Drop invalid upstream records (listed in the report) instead of failing."
+        ),
+    ] = False,
+) -> None:
+    """Fetch outages and site info, keep the site's outages since the cutoff, name them, and post them.
+
+    Exit codes: 0 every site accepted (or dry run), 1 at least one site failed or the report could not be
+    stored, 2 usage or configuration error, 130 interrupted.
+    """
+    from rich.console import Console
+
+    err = Console(stderr=True, highlight=False)
+    try:
+        settings = _settings(since=since, concurrency=concurrency)
+        if all_sites and site_ids:
+            raise ConfigError("give site ids or --all, not both")
+        targets = None if all_sites else (site_ids or [DEFAULT_SITE])
+        report = _run_sync(
+            settings, targets, sandbox=sandbox, dry_run=dry_run, skip_invalid=skip_invalid, err=err
+        )
+    except OutageSyncError as exc:
+        _fail(err, exc)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: sites not finished are recorded as interrupted in the report")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    _show(report, json_output=json_output, dry_run=dry_run)
+    if report.storage_error is not None:
+        err.print(f"[red]error[/]: the run report could not be stored: {escape(report.storage_error)}")
+    if all_sites and not report.sites:
+        err.print("nothing to sync: no enabled managed site (add one with `outagesync sites add SITE_ID`)")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _settings(**flags: object) -> Settings:
+    from outagesync.config import load_settings
+
+    return load_settings(**flags)
+
+
+def _run_sync(
+    settings: Settings,
+    site_ids: list[str] | None,
+    *,
+    sandbox: bool,
+    dry_run: bool,
+    skip_invalid: bool,
+    err: Console,
+) -> RunReport:
+    from contextlib import nullcontext
+
+    from outagesync import bootstrap
+    from outagesync.domain.models import Trigger
+    from outagesync.domain.validate import parse_cutoff
+    from outagesync.services.sync import SyncOptions, sync_managed_sites, sync_sites
+
+    try:
+        cutoff = parse_cutoff(settings.since)
+    except ValueError:
+        raise ConfigError(
+            f"invalid --since {settings.since!r}: use ISO 8601, e.g. 2022-01-01T00:00:00.000Z"
+        ) from None
+    options = SyncOptions(
+        since=cutoff,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        concurrency=settings.concurrency,
+        trigger=Trigger.CLI,
+        settings_digest=settings.digest(),
+    )
+    store = bootstrap.build_store(settings)
+
+    async def run(active: Settings) -> RunReport:
+        async with bootstrap.open_upstream(active) as upstream:
+            with _progress(err, len(site_ids) if site_ids else 0) as on_done:
+                if site_ids is None:
+                    return await sync_managed_sites(
+                        sites=store,
+                        options=options,
+                        upstream=upstream,
+                        reports=store,
+                        clock=_now,
+                        on_site_done=on_done,
+                    )
+                return await sync_sites(
+                    site_ids,
+                    options=options,
+                    upstream=upstream,
+                    reports=store,
+                    clock=_now,
+                    on_site_done=on_done,
+                )
+
+    context = bootstrap.embedded_sandbox(settings) if sandbox else nullcontext(settings)
+    try:
+        with context as active:
+            return asyncio.run(run(active))
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def _progress(err: Console, total: int) -> Iterator[Callable[[SiteResult], None] | None]:
+    """A progress bar on stderr when several sites run on a terminal; else no callback."""
+    if total < 2 or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("syncing sites", total=total)
+        yield lambda _result: progress.advance(task)
+
+
+def _show(report: RunReport, *, json_output: bool, dry_run: bool) -> None:
+    from rich.console import Console
+
+    from outagesync.domain.serialize import run_report_to_dict
+    from outagesync.entrypoints.render import render_items, render_run
+
+    if json_output:
+        sys.stdout.write(json.dumps(run_report_to_dict(report), ensure_ascii=False, indent=2) + "\n")
+        return
+    out = Console()
+    if dry_run:
+        for site in report.sites:
+            if site.items:
+                render_items(site, out)
+    render_run(report, out)
+
+
+def _fail(err: Console, exc: OutageSyncError) -> NoReturn:
+    err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
+    raise typer.Exit(exc.exit_code) from None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def main() -> None:
+    """Console script entry point."""
+    app()

@@ -1,0 +1,273 @@
+"""The main use case: sync the outage lists of one or more sites, with one `GET /outages` per run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from outagesync.domain.models import (
+    CallStats,
+    ErrorInfo,
+    RunReport,
+    SiteResult,
+    SiteStatus,
+    Trigger,
+)
+from outagesync.domain.payload import check_site_id, encode_payload
+from outagesync.domain.select import select_site_outages
+from outagesync.domain.validate import (
+    OUTAGES_ENDPOINT,
+    POST_ENDPOINT,
+    SITE_INFO_ENDPOINT,
+    DecodedOutages,
+    decode_outages,
+    decode_site_info,
+)
+from outagesync.errors import OutageSyncError, PayloadRejected, StorageError, UpstreamError
+from outagesync.services.ports import ReportStore, SiteStore, Upstream
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    """How to run: the cutoff, whether to post, what to do with bad records, how many sites at once."""
+
+    since: datetime
+    since_by_site: Mapping[str, datetime] = field(default_factory=dict)  # per-site cutoff overrides
+    dry_run: bool = False
+    skip_invalid: bool = False
+    concurrency: int = 8
+    trigger: Trigger = Trigger.CLI
+    settings_digest: str = ""
+
+
+async def sync_sites(
+    site_ids: Sequence[str],
+    *,
+    options: SyncOptions,
+    upstream: Upstream,
+    reports: ReportStore | None,
+    clock: Clock,
+    on_site_done: Callable[[SiteResult], None] | None = None,
+) -> RunReport:
+    """Sync every site and return (and store) the run's report.
+
+    `GET /outages` is fetched once whatever the number of sites; site infos and POSTs run at most
+    `options.concurrency` at a time. One site's failure never stops the others: it is recorded in its
+    SiteResult. Nothing is posted for a site whose data failed validation. The report is saved even when
+    the run is cancelled (sites not finished are `interrupted`); if saving fails, the report comes back
+    with `storage_error` set instead of raising, so the caller can still show what happened.
+    """
+    for site_id in site_ids:
+        check_site_id(site_id)
+    run = _Run(options, upstream, clock, on_site_done)
+    started_at = clock()
+    tasks = {site_id: asyncio.ensure_future(run.sync_site(site_id)) for site_id in dict.fromkeys(site_ids)}
+    try:
+        await asyncio.gather(*tasks.values())
+    except asyncio.CancelledError:
+        for task in tasks.values():
+            task.cancel()
+        report = run.report(started_at, tasks, interrupted=True)
+        _save(report, reports)  # synchronously: the loop is being torn down
+        raise
+    report = run.report(started_at, tasks, interrupted=False)
+    if reports is None:
+        return report
+    try:
+        await asyncio.to_thread(reports.save_run, report)
+    except StorageError as exc:
+        return replace(report, storage_error=str(exc))
+    return report
+
+
+def _save(report: RunReport, reports: ReportStore | None) -> None:
+    if reports is not None:
+        # the run is being interrupted; the caller reports the interruption itself
+        with contextlib.suppress(StorageError):
+            reports.save_run(report)
+
+
+class _Run:
+    """State shared by the sites of one run: the single `GET /outages` and the concurrency bound."""
+
+    def __init__(
+        self,
+        options: SyncOptions,
+        upstream: Upstream,
+        clock: Clock,
+        on_site_done: Callable[[SiteResult], None] | None,
+    ) -> None:
+        self.options = options
+        self.upstream = upstream
+        self.clock = clock
+        self.on_site_done = on_site_done
+        self.run_id = uuid.uuid4().hex
+        self.limit = asyncio.Semaphore(options.concurrency)
+        self.outages_attempts = 0
+        self.started: dict[str, datetime] = {}
+        self._outages: asyncio.Future[DecodedOutages] | None = None
+
+    def since(self, site_id: str) -> datetime:
+        return self.options.since_by_site.get(site_id, self.options.since)
+
+    def outages(self) -> asyncio.Future[DecodedOutages]:
+        if self._outages is None:
+            self._outages = asyncio.ensure_future(self._fetch_outages())
+        return self._outages
+
+    async def _fetch_outages(self) -> DecodedOutages:
+        try:
+            fetched = await self.upstream.fetch_outages()
+        except UpstreamError as exc:
+            self.outages_attempts = exc.attempts
+            raise
+        self.outages_attempts = fetched.attempts
+        return decode_outages(fetched.body, skip_invalid=self.options.skip_invalid)
+
+    async def sync_site(self, site_id: str) -> SiteResult:
+        self.started[site_id] = self.clock()
+        calls: dict[str, CallStats] = {}
+        started = self.started[site_id]
+        partial = SiteResult(
+            uuid.uuid4().hex, site_id, SiteStatus.FAILED, started, started, self.since(site_id)
+        )
+        try:
+            result = await self._sync_site(site_id, calls, partial)
+        except OutageSyncError as exc:
+            result = self._failed(partial, calls, exc)
+        if self.on_site_done is not None:
+            self.on_site_done(result)
+        return result
+
+    async def _sync_site(self, site_id: str, calls: dict[str, CallStats], partial: SiteResult) -> SiteResult:
+        outages = self.outages()
+        async with self.limit:
+            try:
+                fetched = await self.upstream.fetch_site_info(site_id)
+            except UpstreamError as exc:
+                calls[SITE_INFO_ENDPOINT] = CallStats(exc.attempts)
+                raise
+            calls[SITE_INFO_ENDPOINT] = CallStats(fetched.attempts)
+            site = decode_site_info(fetched.body, site_id)
+        try:
+            decoded = await asyncio.shield(outages)
+        finally:
+            calls[OUTAGES_ENDPOINT] = CallStats(self.outages_attempts)
+        selection = select_site_outages(decoded.outages, site, partial.since)
+        partial = replace(
+            partial,
+            fetched=len(decoded.outages) + len(decoded.invalid),
+            site_devices=len(site.devices),
+            kept=len(selection.items),
+            dropped_before_cutoff=selection.dropped_before_cutoff,
+            dropped_unknown_device=selection.dropped_unknown_device,
+            invalid_records=tuple(decoded.invalid),
+            items=tuple(selection.items),
+        )
+        if self.options.dry_run:
+            return replace(partial, status=SiteStatus.DRY_RUN, finished_at=self.clock(), calls=dict(calls))
+        body = encode_payload(selection.items)
+        async with self.limit:
+            try:
+                posted = await self.upstream.post_site_outages(site_id, body)
+            except UpstreamError as exc:
+                calls[POST_ENDPOINT] = CallStats(exc.attempts)
+                raise _PostFailed(partial, exc) from exc
+        calls[POST_ENDPOINT] = CallStats(posted.attempts)
+        return replace(
+            partial,
+            status=SiteStatus.SUCCEEDED,
+            finished_at=self.clock(),
+            calls=dict(calls),
+            post_status=posted.status,
+            upstream_message=posted.message,
+        )
+
+    def _failed(self, partial: SiteResult, calls: dict[str, CallStats], exc: OutageSyncError) -> SiteResult:
+        post_status = message = None
+        if isinstance(exc, _PostFailed):
+            partial, exc = exc.partial, exc.cause
+            post_status = exc.status
+            message = exc.upstream_message if isinstance(exc, PayloadRejected) else None
+        return replace(
+            partial,
+            status=SiteStatus.FAILED,
+            finished_at=self.clock(),
+            calls=dict(calls),
+            post_status=post_status,
+            upstream_message=message,
+            error=ErrorInfo(type(exc).__name__, str(exc)),
+        )
+
+    def report(
+        self, started_at: datetime, tasks: Mapping[str, asyncio.Future[SiteResult]], *, interrupted: bool
+    ) -> RunReport:
+        now = self.clock()
+        sites = []
+        for site_id, task in tasks.items():
+            if task.done() and not task.cancelled():
+                sites.append(task.result())
+                continue
+            begun = self.started.get(site_id, started_at)
+            sites.append(
+                SiteResult(
+                    uuid.uuid4().hex,
+                    site_id,
+                    SiteStatus.INTERRUPTED,
+                    begun,
+                    now,
+                    self.since(site_id),
+                    error=ErrorInfo("Interrupted", "the run was interrupted before this site finished"),
+                )
+            )
+        if self._outages is not None:
+            if not self._outages.done():
+                self._outages.cancel()
+            elif not self._outages.cancelled():
+                self._outages.exception()  # retrieved: every site may have failed before awaiting it
+        return RunReport(
+            run_id=self.run_id,
+            trigger=self.options.trigger,
+            started_at=started_at,
+            finished_at=now,
+            settings_digest=self.options.settings_digest,
+            dry_run=self.options.dry_run,
+            sites=tuple(sites),
+        )
+
+
+class _PostFailed(OutageSyncError):
+    """Carries what was selected past a failed POST, so the report says what we tried to send."""
+
+    def __init__(self, partial: SiteResult, cause: UpstreamError) -> None:
+        super().__init__(str(cause))
+        self.partial = partial
+        self.cause = cause
+
+
+async def sync_managed_sites(
+    *,
+    sites: SiteStore,
+    options: SyncOptions,
+    upstream: Upstream,
+    reports: ReportStore | None,
+    clock: Clock,
+    on_site_done: Callable[[SiteResult], None] | None = None,
+) -> RunReport:
+    """Sync every enabled managed site, each with its own cutoff if it has one (`sync --all`, `POST /sync`)."""
+    managed = await asyncio.to_thread(sites.list_sites, enabled_only=True)
+    overrides = {site.site_id: site.since for site in managed if site.since is not None}
+    return await sync_sites(
+        [site.site_id for site in managed],
+        options=replace(options, since_by_site={**options.since_by_site, **overrides}),
+        upstream=upstream,
+        reports=reports,
+        clock=clock,
+        on_site_done=on_site_done,
+    )
