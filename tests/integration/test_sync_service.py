@@ -61,7 +61,11 @@ async def test_several_sites_share_one_get_outages(sandbox: Sandbox) -> None:
 async def test_one_failing_site_does_not_stop_the_others(sandbox: Sandbox) -> None:
     report = await _sync(sandbox, "nowhere", "kingfisher", "too-much-too-soon", policy=FAST)
     statuses = {s.site_id: s.status for s in report.sites}
-    assert statuses == {"nowhere": SiteStatus.FAILED, "kingfisher": SiteStatus.SUCCEEDED, "too-much-too-soon": SiteStatus.FAILED}
+    assert statuses == {
+        "nowhere": SiteStatus.FAILED,
+        "kingfisher": SiteStatus.SUCCEEDED,
+        "too-much-too-soon": SiteStatus.FAILED,
+    }
     assert report.status is RunStatus.PARTIAL
     errors = {s.site_id: s.error.type for s in report.sites if s.error}
     assert errors == {"nowhere": "UnknownSite", "too-much-too-soon": "UpstreamUnavailable"}
@@ -79,7 +83,8 @@ async def test_persistent_failure_posts_nothing(sandbox: Sandbox) -> None:
     sandbox.set_faults(ServerError(1.0, target="GET /outages"))
     (site,) = (await _sync(sandbox, "kingfisher")).sites
     assert site.status is SiteStatus.FAILED
-    assert site.error is not None and "gave up after 4 attempts" in site.error.message
+    assert site.error is not None
+    assert "gave up after 4 attempts" in site.error.message
     assert not [r for r in sandbox.requests if r.method == "POST"]
 
 
@@ -88,7 +93,9 @@ async def test_an_invalid_record_fails_the_site_before_any_post(sandbox: Sandbox
         {"id": "k1", "begin": "2022-03-01T00:00:00.000Z", "end": "2022-03-02T00:00:00.000Z"},
         {"id": "k1", "begin": 20220301, "end": "2022-03-02T00:00:00.000Z"},
     ]
-    sandbox.dataset = Dataset(outages, {"s": {"id": "s", "name": "S", "devices": [{"id": "k1", "name": "K"}]}})
+    sandbox.dataset = Dataset(
+        outages, {"s": {"id": "s", "name": "S", "devices": [{"id": "k1", "name": "K"}]}}
+    )
     (site,) = (await _sync(sandbox, "s")).sites
     assert site.status is SiteStatus.FAILED
     assert site.error is not None
@@ -101,7 +108,9 @@ async def test_skip_invalid_drops_the_record_and_lists_it(sandbox: Sandbox) -> N
         {"id": "k1", "begin": "2022-03-01T00:00:00.000Z", "end": "2022-03-02T00:00:00.000Z"},
         {"id": "k1", "begin": "2022-03-01T00:00:00.000Z"},
     ]
-    sandbox.dataset = Dataset(outages, {"s": {"id": "s", "name": "S", "devices": [{"id": "k1", "name": "K"}]}})
+    sandbox.dataset = Dataset(
+        outages, {"s": {"id": "s", "name": "S", "devices": [{"id": "k1", "name": "K"}]}}
+    )
     (site,) = (await _sync(sandbox, "s", skip_invalid=True)).sites
     assert site.status is SiteStatus.SUCCEEDED
     assert [str(r) for r in site.invalid_records] == ["GET /outages record 1: end: missing required field"]
@@ -115,7 +124,9 @@ async def test_offsets_and_precisions_are_accepted_as_received(sandbox: Sandbox)
         {"id": "d", "begin": "2022-01-01T00:00:00Z", "end": "2022-01-02T00:00:00.000000Z"},  # the cutoff
         {"id": "d", "begin": "2021-12-31T23:59:59.999Z", "end": "2022-01-02T00:00:00Z"},
     ]
-    sandbox.dataset = Dataset(outages, {"s": {"id": "s", "name": "Zürich", "devices": [{"id": "d", "name": "Nº 1 – ☀"}]}})
+    sandbox.dataset = Dataset(
+        outages, {"s": {"id": "s", "name": "Zürich", "devices": [{"id": "d", "name": "Nº 1 – ☀"}]}}
+    )
     (site,) = (await _sync(sandbox, "s")).sites
     assert site.status is SiteStatus.SUCCEEDED, site.error
     assert [(i.begin, i.end) for i in site.items] == [(o["begin"], o["end"]) for o in outages[1:3]]

@@ -17,7 +17,9 @@ from outagesync.errors import ApiKeyRejected, PayloadRejected, UnknownSite, Upst
 FAST = RetryPolicy(max_attempts=4, backoff_initial_s=0.01, backoff_max_s=0.05, deadline_s=20)
 
 
-def _client(sandbox: Sandbox, policy: RetryPolicy = FAST, *, key: str | None = None, timeout_s: float = 5) -> KrakenFlexClient:
+def _client(
+    sandbox: Sandbox, policy: RetryPolicy = FAST, *, key: str | None = None, timeout_s: float = 5
+) -> KrakenFlexClient:
     return KrakenFlexClient(sandbox.url, key or sandbox.api_key, policy=policy, timeout_s=timeout_s)
 
 
@@ -99,7 +101,9 @@ async def test_404_is_an_unknown_site(sandbox: Sandbox) -> None:
 
 async def test_400_carries_the_upstream_message(sandbox: Sandbox) -> None:
     async with _client(sandbox) as client:
-        with pytest.raises(PayloadRejected, match="the upstream rejected the payload: Unexpected outages received"):
+        with pytest.raises(
+            PayloadRejected, match="the upstream rejected the payload: Unexpected outages received"
+        ):
             await client.post_site_outages("norwich-pear-tree", b"[]")
     assert _statuses(sandbox, "/site-outages/norwich-pear-tree") == [400]
 
@@ -127,7 +131,9 @@ async def test_persistent_failure_ends_within_the_deadline(sandbox: Sandbox) -> 
     policy = RetryPolicy(max_attempts=100, backoff_initial_s=0.2, backoff_max_s=0.4, deadline_s=1.0)
     started = time.monotonic()
     async with _client(sandbox, policy) as client:
-        with pytest.raises(UpstreamUnavailable, match=r"server error 500; the run's deadline \(1 s\) would pass"):
+        with pytest.raises(
+            UpstreamUnavailable, match=r"server error 500; the run's deadline \(1 s\) would pass"
+        ):
             await client.fetch_outages()
     assert time.monotonic() - started < 1.5
 

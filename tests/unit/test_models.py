@@ -31,7 +31,9 @@ def test_run_status(statuses: list[SiteStatus], dry_run: bool, expected: RunStat
     assert run_status(statuses, dry_run=dry_run) is expected
 
 
-_items = st.lists(st.builds(SiteOutage, id=st.text(), name=st.text(), begin=st.text(), end=st.text()), max_size=10)
+_items = st.lists(
+    st.builds(SiteOutage, id=st.text(), name=st.text(), begin=st.text(), end=st.text()), max_size=10
+)
 
 
 @given(_items)

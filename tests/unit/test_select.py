@@ -90,7 +90,9 @@ def _reference(outages: list[Outage], devices: list[Device], since: datetime) ->
 
 
 _ids = st.sampled_from(["d1", "d2", "d3", "d4", "ghost"])
-_offsets = st.sampled_from([timedelta(0), timedelta(hours=1), timedelta(hours=-5, minutes=-30), timedelta(hours=14)])
+_offsets = st.sampled_from(
+    [timedelta(0), timedelta(hours=1), timedelta(hours=-5, minutes=-30), timedelta(hours=14)]
+)
 _instants = st.datetimes(
     min_value=datetime(2021, 12, 30), max_value=datetime(2022, 1, 2), timezones=st.just(UTC)
 ) | st.just(CUTOFF)

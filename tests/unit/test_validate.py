@@ -44,7 +44,9 @@ def test_a_body_that_is_not_an_array_is_an_error_even_when_skipping(body: bytes)
 
 
 def test_skip_invalid_drops_and_lists_bad_records() -> None:
-    decoded = decode_outages(_body({**GOOD, "begin": 1}, GOOD, {"id": "x"}, {**GOOD, "end": "soon"}), skip_invalid=True)
+    decoded = decode_outages(
+        _body({**GOOD, "begin": 1}, GOOD, {"id": "x"}, {**GOOD, "end": "soon"}), skip_invalid=True
+    )
     assert [o.id for o in decoded.outages] == ["d"]
     assert [(r.index, r.field) for r in decoded.invalid] == [(0, "begin"), (2, "begin"), (3, "end")]
 
@@ -56,13 +58,17 @@ def test_extra_fields_are_ignored() -> None:
 
 def test_site_info_must_be_the_site_asked_for() -> None:
     body = json.dumps({"id": "other", "name": "O", "devices": []}).encode()
-    with pytest.raises(InvalidUpstreamData, match=r"GET /site-info/mine: id: expected site 'mine', got 'other'"):
+    with pytest.raises(
+        InvalidUpstreamData, match=r"GET /site-info/mine: id: expected site 'mine', got 'other'"
+    ):
         decode_site_info(body, "mine")
 
 
 def test_site_info_device_errors_name_the_device() -> None:
     body = json.dumps({"id": "s", "name": "S", "devices": [{"id": "a", "name": "A"}, {"id": "b"}]}).encode()
-    with pytest.raises(InvalidUpstreamData, match=r"GET /site-info/s: devices\[1\].name: missing required field"):
+    with pytest.raises(
+        InvalidUpstreamData, match=r"GET /site-info/s: devices\[1\].name: missing required field"
+    ):
         decode_site_info(body, "s")
 
 
@@ -80,18 +86,27 @@ def test_parse_instant_accepts_offsets_and_precisions() -> None:
 
 
 def test_cutoff_without_offset_is_utc() -> None:
-    assert parse_cutoff("2022-01-01") == parse_cutoff("2022-01-01T00:00:00.000Z") == datetime(2022, 1, 1, tzinfo=UTC)
+    assert (
+        parse_cutoff("2022-01-01")
+        == parse_cutoff("2022-01-01T00:00:00.000Z")
+        == datetime(2022, 1, 1, tzinfo=UTC)
+    )
     with pytest.raises(ValueError, match="Invalid isoformat"):
         parse_cutoff("last tuesday")
 
 
 _fixed_offsets = st.builds(
-    timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59))
+    timezone,
+    st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59)),
 )
 
 
 @given(st.datetimes(timezones=_fixed_offsets), st.sampled_from(["seconds", "milliseconds", "microseconds"]))
 def test_parse_instant_round_trips_any_aware_time(moment: datetime, timespec: str) -> None:
     moment = moment.replace(microsecond=0) if timespec == "seconds" else moment
-    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000) if timespec == "milliseconds" else moment
+    moment = (
+        moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+        if timespec == "milliseconds"
+        else moment
+    )
     assert parse_instant(moment.isoformat(timespec=timespec)) == moment

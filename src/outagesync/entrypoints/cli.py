@@ -218,7 +218,9 @@ def _show(report: RunReport, *, json_output: bool, dry_run: bool) -> None:
     if json_output:
         sys.stdout.write(json.dumps(run_report_to_dict(report), ensure_ascii=False, indent=2) + "\n")
         return
-    out = Console()
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out.width = 140  # a pipe or a file: no terminal width to respect, keep the table on one line per site
     if dry_run:
         for site in report.sites:
             if site.items:

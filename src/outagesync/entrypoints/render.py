@@ -12,21 +12,13 @@ _STATUS_STYLE = {"succeeded": "green", "dry_run": "cyan", "failed": "red", "inte
 
 
 def render_run(report: RunReport, console: Console) -> None:
-    table = Table(title=f"outagesync run {report.run_id[:12]} — {report.status.value}", title_justify="left")
-    for column in (
-        "site",
-        "status",
-        "fetched",
-        "devices",
-        "kept",
-        "< cutoff",
-        "unknown dev.",
-        "invalid",
-        "posted",
-    ):
-        table.add_column(column, justify="left" if column in ("site", "status") else "right")
-    table.add_column("requests (retries)")
-    table.add_column("POST")
+    table = Table(title=f"run {report.run_id[:12]}: {report.status.value}", title_justify="left")
+    table.add_column("site", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for column in ("fetched", "devices", "kept", "before cutoff", "unknown device", "invalid", "posted"):
+        table.add_column(column, justify="right")
+    table.add_column("requests (retries)", justify="right")
+    table.add_column("POST", justify="right")
     for site in report.sites:
         style = _STATUS_STYLE.get(site.status.value, "")
         table.add_row(

@@ -1,0 +1,231 @@
+"""`outagesync sync` through the real CLI, against the sandbox, with a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from outagesync.adapters.sandbox import FailFirst, Latency, Sandbox, ServerError
+from outagesync.entrypoints.cli import app
+
+SECRET_KEY = "s3cr3t-key-do-not-print"
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox) -> dict[str, str]:
+    """A clean environment pointing at the sandbox and a fresh SQLite file; no .env in the way."""
+    for name in list(os.environ):
+        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    sandbox.api_key = SECRET_KEY
+    values = {
+        "KRAKENFLEX_API_URL": sandbox.url,
+        "KRAKENFLEX_API_KEY": SECRET_KEY,
+        "OUTAGESYNC_DATABASE_URL": f"sqlite:///{tmp_path}/reports.db",
+        "OUTAGESYNC_BACKOFF_INITIAL": "0.01",
+        "OUTAGESYNC_BACKOFF_MAX": "0.05",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def _json(result: Result) -> Any:
+    return json.loads(result.stdout)
+
+
+def test_sync_norwich_succeeds_and_is_reported(env: dict[str, str], sandbox: Sandbox) -> None:
+    result = _run("sync", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = _json(result)
+    (site,) = report["sites"]
+    assert (report["status"], site["site_id"], site["posted"], site["post_status"]) == (
+        "succeeded",
+        "norwich-pear-tree",
+        10,
+        200,
+    )
+    assert report["report_stored"] is True
+    assert len(sandbox.accepted("norwich-pear-tree") or []) == 10
+    listed = _json(_run("reports", "list", "--json"))
+    assert [r["id"] for r in listed["items"] if r["site_id"] == "norwich-pear-tree"] == [site["id"]]
+
+
+def test_summary_table_by_default(env: dict[str, str]) -> None:
+    result = _run("sync", "norwich-pear-tree", "kingfisher")
+    assert result.exit_code == 0, result.stderr
+    assert "norwich-pear-tree" in result.stdout
+    assert "kingfisher" in result.stdout
+    assert "succeeded" in result.stdout
+
+
+def test_one_failed_site_exits_1_and_the_others_still_run(env: dict[str, str], sandbox: Sandbox) -> None:
+    result = _run("sync", "nowhere", "kingfisher", "--json")
+    assert result.exit_code == 1
+    statuses = {s["site_id"]: s["status"] for s in _json(result)["sites"]}
+    assert statuses == {"nowhere": "failed", "kingfisher": "succeeded"}
+    assert sandbox.accepted("kingfisher") is not None
+
+
+def test_500s_everywhere_are_retried(env: dict[str, str], sandbox: Sandbox) -> None:
+    sandbox.set_faults(
+        FailFirst(1, target="GET /outages"),
+        FailFirst(1, target="GET /site-info"),
+        FailFirst(1, target="POST"),
+    )
+    result = _run("sync", "--json")
+    assert result.exit_code == 0, result.stderr
+    calls = _json(result)["sites"][0]["calls"]
+    assert {endpoint: c["retries"] for endpoint, c in calls.items()} == {
+        "GET /outages": 1,
+        "GET /site-info": 1,
+        "POST /site-outages": 1,
+    }
+
+
+def test_persistent_failure_exits_1_without_posting(
+    env: dict[str, str], sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTAGESYNC_DEADLINE", "2")
+    sandbox.set_faults(ServerError(1.0, target="GET /site-info"))
+    started = time.monotonic()
+    result = _run("sync", "--json")
+    assert result.exit_code == 1
+    assert time.monotonic() - started < 5
+    assert not [r for r in sandbox.requests if r.method == "POST"]
+    assert _json(result)["sites"][0]["error"]["type"] == "UpstreamUnavailable"
+
+
+def test_dry_run_posts_nothing_and_shows_the_items(env: dict[str, str], sandbox: Sandbox) -> None:
+    result = _run("sync", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "Battery 1" in result.stdout
+    assert "2022-01-01T00:00:00.000Z" in result.stdout
+    assert not [r for r in sandbox.requests if r.method == "POST"]
+    listed = _json(_run("reports", "list", "--json"))
+    assert [r["status"] for r in listed["items"]] == ["dry_run"]
+
+
+def test_since_flag_overrides_the_environment(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTAGESYNC_SINCE", "2030-01-01T00:00:00Z")
+    assert _json(_run("sync", "--dry-run", "--json"))["sites"][0]["kept"] == 0
+    kept = _json(_run("sync", "--dry-run", "--json", "--since", "2022-01-01T00:00:00.000Z"))["sites"][0][
+        "kept"
+    ]
+    assert kept == 10
+
+
+def test_settings_from_a_dot_env_file(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("KRAKENFLEX_API_KEY")
+    (tmp_path / ".env").write_text(f"KRAKEN_API_KEY={SECRET_KEY}\nOUTAGESYNC_SINCE=2023-01-01\n")
+    result = _run("sync", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert _json(result)["sites"][0]["since"] == "2023-01-01T00:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("args", "variables", "message"),
+    [
+        (["sync", "--since", "yesterday"], {}, "invalid --since 'yesterday'"),
+        (["sync", "../etc/passwd"], {}, "invalid site id"),
+        (
+            ["sync"],
+            {"KRAKENFLEX_API_URL": "ftp://example.com"},
+            "KRAKENFLEX_API_URL: Value error, must be an http(s) URL",
+        ),
+        (["sync"], {"OUTAGESYNC_MAX_ATTEMPTS": "zero"}, "OUTAGESYNC_MAX_ATTEMPTS"),
+        (["sync", "--concurrency", "0"], {}, "--concurrency"),
+        (["sync", "kingfisher", "--all"], {}, "give site ids or --all, not both"),
+    ],
+)
+def test_usage_and_configuration_errors_exit_2(
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    variables: dict[str, str],
+    message: str,
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_no_api_key_says_how_to_set_it(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KRAKENFLEX_API_KEY")
+    result = _run("sync")
+    assert result.exit_code == 2
+    assert "no API key: set KRAKENFLEX_API_KEY" in result.stderr
+
+
+def test_the_api_key_never_appears(env: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.set_faults(FailFirst(1))
+    outputs = [
+        _run("-vv", "sync", "norwich-pear-tree", "nowhere", "--json"),
+        _run("-vv", "sync", "--dry-run"),
+    ]
+    sandbox.api_key = "another-key"
+    outputs.append(_run("-vv", "sync", "--json"))  # 403: the error path
+    assert outputs[-1].exit_code == 1
+    assert "the API key was rejected" in outputs[-1].stdout
+    for result in outputs:
+        assert SECRET_KEY not in result.stdout + result.stderr
+    database = sqlite3.connect(tmp_path / "reports.db")
+    dump = "\n".join(database.iterdump())
+    assert "norwich-pear-tree" in dump
+    assert SECRET_KEY not in dump
+
+
+def test_unreachable_database_still_syncs_and_exits_non_zero(
+    env: dict[str, str], sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTAGESYNC_DATABASE_URL", "postgresql+psycopg://outagesync:hunter2@127.0.0.1:1/none")
+    result = _run("sync", "--json")
+    assert result.exit_code == 1
+    report = _json(result)
+    assert (report["status"], report["report_stored"]) == ("succeeded", False)
+    assert report["sites"][0]["post_status"] == 200
+    assert sandbox.accepted("norwich-pear-tree") is not None
+    assert "the run report could not be stored" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_ctrl_c_stores_an_interrupted_report(env: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.set_faults(Latency(20_000, target="POST /site-outages/kingfisher"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "outagesync", "sync", "norwich-pear-tree", "kingfisher", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    deadline = time.monotonic() + 15
+    while sandbox.accepted("norwich-pear-tree") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    listed = _json(_run("reports", "list", "--json"))
+    statuses = {r["site_id"]: r["status"] for r in listed["items"]}
+    assert statuses == {"norwich-pear-tree": "succeeded", "kingfisher": "interrupted"}
