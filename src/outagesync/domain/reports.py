@@ -106,6 +106,7 @@ class StoredReport:
 class ReportFilter:
     """Which site reports to list or delete; every criterion given must hold. Times bound `started_at`."""
 
+    report_id: str | None = None
     site_id: str | None = None
     status: SiteStatus | None = None
     run_id: str | None = None
@@ -149,3 +150,31 @@ def decode_cursor(token: str) -> ReportCursor:
     except (ValueError, TypeError, binascii.Error):
         raise ConfigError(f"invalid cursor {token!r}: pass the next_cursor of a previous page") from None
     return ReportCursor(moment.astimezone(UTC), report_id)
+
+
+MAX_PAGE_SIZE = 500
+
+
+def check_limit(limit: int) -> int:
+    """The page size if it is 1..MAX_PAGE_SIZE, else ConfigError."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ConfigError(f"invalid limit {limit}: give a number from 1 to {MAX_PAGE_SIZE}")
+    return limit
+
+
+def check_aware(name: str, moment: datetime | None) -> datetime | None:
+    """`moment` in UTC if it carries a time zone (None passes), else ConfigError naming `name`."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ConfigError(f"invalid {name} {moment.isoformat()}: give a time zone (e.g. Z or +01:00)")
+    return moment.astimezone(UTC)
+
+
+def parse_site_status(value: SiteStatus | str) -> SiteStatus:
+    """A site report status from its name, else ConfigError listing the valid ones."""
+    try:
+        return SiteStatus(value)
+    except ValueError:
+        valid = ", ".join(status.value for status in SiteStatus)
+        raise ConfigError(f"invalid status {value!r}: use one of {valid}") from None

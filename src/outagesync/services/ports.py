@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from outagesync.domain.models import ManagedSite, RunReport
+from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, StoredReport
+from outagesync.domain.sites import SiteChanges
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,33 @@ class ReportStore(Protocol):
     def save_run(self, report: RunReport) -> None: ...
 
 
-class SiteStore(Protocol):
-    """The managed sites. Failures raise `StorageError`."""
+class ReportHistory(Protocol):
+    """The stored reports, to read and prune. Failures raise `StorageError`."""
 
-    def list_sites(self, *, enabled_only: bool = False) -> list[ManagedSite]: ...
+    def list_reports(
+        self, where: ReportFilter, *, limit: int, after: ReportCursor | None = None
+    ) -> ReportPage: ...
+
+    def get_report(self, report_id: str) -> StoredReport: ...  # ReportNotFound
+
+    def delete_reports(self, where: ReportFilter) -> int: ...
+
+    def delete_report(self, report_id: str) -> None: ...  # ReportNotFound
+
+
+class SiteStore(Protocol):
+    """The managed sites, listed by site id. Failures raise `StorageError`."""
+
+    def list_sites(
+        self, *, enabled_only: bool = False, limit: int | None = None, after: str | None = None
+    ) -> list[ManagedSite]: ...
+
+    def get_site(self, site_id: str) -> ManagedSite: ...  # SiteNotManaged
+
+    def add_site(
+        self, site_id: str, *, name: str | None = None, since: datetime | None = None, enabled: bool = True
+    ) -> ManagedSite: ...  # SiteAlreadyManaged
+
+    def update_site(self, site_id: str, changes: SiteChanges) -> ManagedSite: ...  # SiteNotManaged
+
+    def remove_site(self, site_id: str) -> None: ...  # SiteNotManaged

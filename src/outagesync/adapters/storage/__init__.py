@@ -1,0 +1,8 @@
+"""Run reports and managed sites in SQLite (default) or PostgreSQL, with Alembic migrations shipped inside.
+
+Imported lazily (by bootstrap) so that `outagesync --help` never loads SQLAlchemy.
+"""
+
+from outagesync.adapters.storage.store import SqlStore, StoreHealth
+
+__all__ = ["SqlStore", "StoreHealth"]

@@ -1,0 +1,107 @@
+"""The database schema as SQLAlchemy Core tables. Migrations (not `create_all`) create it.
+
+Times are stored as UTC and always come back as aware UTC datetimes, on SQLite too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+# Alembic's bookkeeping table; named for us so a shared PostgreSQL database can hold other apps' too.
+VERSION_TABLE = "outagesync_alembic_version"
+
+# Constraint names are fixed so migrations can refer to them on every backend.
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+JSONColumn = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """An aware datetime, stored as UTC; naive values are refused (their zone would be a guess)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: outagesync stores aware UTC times only")
+        value = value.astimezone(UTC)
+        # SQLite keeps the wall time only: store UTC without its zone, read it back as UTC.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("dry_run", sa.Boolean, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=False),
+    sa.Column("settings_digest", sa.String(64), nullable=False),
+)
+
+site_reports = sa.Table(
+    "site_reports",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("site_id", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=False),
+    sa.Column("since", UTCDateTime, nullable=False),
+    sa.Column("fetched", sa.Integer, nullable=False),
+    sa.Column("site_devices", sa.Integer, nullable=False),
+    sa.Column("kept", sa.Integer, nullable=False),
+    sa.Column("dropped_before_cutoff", sa.Integer, nullable=False),
+    sa.Column("dropped_unknown_device", sa.Integer, nullable=False),
+    sa.Column("invalid", sa.Integer, nullable=False),
+    sa.Column("invalid_records", JSONColumn, nullable=False),  # at most the items limit
+    sa.Column("calls", JSONColumn, nullable=False),  # [{"endpoint": "GET /outages", "attempts": 1}, ...]
+    sa.Column("post_status", sa.Integer, nullable=True),
+    sa.Column("upstream_message", sa.Text, nullable=True),
+    sa.Column("error_type", sa.String(100), nullable=True),
+    sa.Column("error_message", sa.Text, nullable=True),
+    sa.Column("items", JSONColumn, nullable=False),  # at most the items limit, in posted order
+    sa.Column("items_total", sa.Integer, nullable=False),
+    sa.Column("items_digest", sa.String(64), nullable=False),
+    sa.Column("items_truncated", sa.Boolean, nullable=False),
+    sa.Index(None, "started_at", "id"),
+    sa.Index(None, "site_id", "started_at"),
+    sa.Index(None, "status", "started_at"),
+    sa.Index(None, "run_id"),
+)
+
+managed_sites = sa.Table(
+    "managed_sites",
+    metadata,
+    sa.Column("site_id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("since", UTCDateTime, nullable=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
