@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from outagesync import __version__
 from outagesync.entrypoints.cli_sandbox import sandbox_command
+from outagesync.entrypoints.cli_serve import serve_command
 from outagesync.entrypoints.cli_storage import db_app, reports_app, sites_app
 from outagesync.errors import ConfigError, OutageSyncError
 
@@ -36,6 +37,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command("sandbox")(sandbox_command)
+app.command("serve")(serve_command)
 app.add_typer(reports_app, name="reports")
 app.add_typer(sites_app, name="sites")
 app.add_typer(db_app, name="db")
@@ -107,7 +109,7 @@ def sync(
     """
     from rich.console import Console
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay whole lines for grep
     try:
         settings = _settings(since=since, concurrency=concurrency)
         if all_sites and site_ids:
