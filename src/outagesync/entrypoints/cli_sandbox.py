@@ -5,9 +5,11 @@ Parses flags and renders; the sandbox (uvicorn, data) is imported inside the com
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,6 +20,7 @@ from outagesync.adapters.sandbox import DEFAULT_API_KEY, DEFAULT_HOST, DEFAULT_P
 if TYPE_CHECKING:
     from outagesync.adapters.sandbox.data import Dataset
     from outagesync.adapters.sandbox.faults import Fault
+    from outagesync.adapters.sandbox.server import Sandbox
 
 _DATA = "Data"
 _FAULTS = "Faults (for requests with the right key to the three upstream endpoints)"
@@ -122,39 +125,42 @@ def sandbox_command(
     It serves GET /outages, GET /site-info/{siteId} and POST /site-outages/{siteId} at the root of
     http://HOST:PORT, plus GET /_sandbox/site-outages/{siteId} (the last accepted payload; not upstream).
     """
-    from outagesync.adapters.sandbox import faults as fault_types
+    from outagesync.adapters.sandbox.faults import Target
     from outagesync.adapters.sandbox.server import Sandbox
 
     try:
-        fault_types.Target.parse(fault_target)
+        Target.parse(fault_target)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fault-target") from None
     if dataset is not None and outages is not None:
         raise typer.BadParameter("give either --dataset or --outages, not both", param_hint="--dataset")
-    _configure_logging()
     data = _load_data(dataset, outages, devices, sites, seed)
-    chosen: list[Fault] = []
-    if latency_ms:
-        chosen.append(fault_types.Latency(latency_ms, fault_target))
-    if drop_rate:
-        chosen.append(fault_types.DropConnection(drop_rate, fault_target))
-    if rate_limit is not None:
-        chosen.append(fault_types.RateLimit(rate_limit, 1.0, retry_after, fault_target))
-    if fail_first:
-        chosen.append(fault_types.FailFirst(fail_first, fault_target))
-    if fail_rate:
-        chosen.append(fault_types.ServerError(fail_rate, fault_target))
-    if truncate_rate:
-        chosen.append(fault_types.TruncatedBody(truncate_rate, fault_target))
-
+    chosen = _faults(
+        target=fault_target,
+        latency_ms=latency_ms,
+        drop_rate=drop_rate,
+        rate_limit=rate_limit,
+        retry_after=retry_after,
+        fail_first=fail_first,
+        fail_rate=fail_rate,
+        truncate_rate=truncate_rate,
+    )
     sandbox = Sandbox(data, api_key=api_key, faults=chosen, fault_seed=fault_seed, host=host, port=port)
+    with _request_log_on_stderr():
+        _serve(sandbox, data, chosen)
+
+
+def _serve(sandbox: Sandbox, data: Dataset, chosen: list[Fault]) -> None:
+    """Start, say where and how to call it, then wait for Ctrl-C."""
     try:
         sandbox.start()
     except OSError as exc:
+        where = f"{sandbox.host}:{sandbox.port}"
         raise typer.BadParameter(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}", param_hint="--port"
+            f"cannot listen on {where}: {exc.strerror or exc}", param_hint="--port"
         ) from None
-    key_hint = f"{api_key} (the default)" if api_key == DEFAULT_API_KEY else "the value given with --api-key"
+    is_default = sandbox.api_key == DEFAULT_API_KEY
+    key_hint = f"{sandbox.api_key} (the default)" if is_default else "the value given with --api-key"
     _say(f"KrakenFlex sandbox on {sandbox.url} (not the real API); x-api-key: {key_hint}")
     _say(f"  {data.outage_count:,} outages; sites: {_sites_summary(list(data.sites))}")
     if chosen:
@@ -166,6 +172,36 @@ def sandbox_command(
         _say("stopping")
     finally:
         sandbox.stop()
+
+
+def _faults(
+    *,
+    target: str | None,
+    latency_ms: float,
+    drop_rate: float,
+    rate_limit: int | None,
+    retry_after: int | None,
+    fail_first: int,
+    fail_rate: float,
+    truncate_rate: float,
+) -> list[Fault]:
+    """The flags as faults, in the order they are checked: network first, then gateway, then backend."""
+    from outagesync.adapters.sandbox import faults
+
+    chosen: list[Fault] = []
+    if latency_ms:
+        chosen.append(faults.Latency(latency_ms, target))
+    if drop_rate:
+        chosen.append(faults.DropConnection(drop_rate, target))
+    if rate_limit is not None:
+        chosen.append(faults.RateLimit(rate_limit, 1.0, retry_after, target))
+    if fail_first:
+        chosen.append(faults.FailFirst(fail_first, target))
+    if fail_rate:
+        chosen.append(faults.ServerError(fail_rate, target))
+    if truncate_rate:
+        chosen.append(faults.TruncatedBody(truncate_rate, target))
+    return chosen
 
 
 def _load_data(
@@ -193,15 +229,27 @@ def _sites_summary(site_ids: list[str]) -> str:
     return f"{shown} and {len(site_ids) - 5:,} more" if len(site_ids) > 5 else shown or "none"
 
 
-def _configure_logging() -> None:
-    """One line per request on stderr (logger "outagesync.sandbox"); uvicorn's own warnings too."""
+@contextlib.contextmanager
+def _request_log_on_stderr() -> Iterator[None]:
+    """One line per request on stderr (logger "outagesync.sandbox"), uvicorn's warnings too; undone after."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-    for name, level in (("outagesync.sandbox", logging.INFO), ("uvicorn", logging.WARNING)):
-        logger = logging.getLogger(name)
+    levels = {
+        logging.getLogger("outagesync.sandbox"): logging.INFO,
+        logging.getLogger("uvicorn"): logging.WARNING,
+    }
+    saved = {logger: (logger.level, logger.propagate) for logger in levels}
+    for logger, level in levels.items():
         logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
+    try:
+        yield
+    finally:
+        for logger, (level, propagate) in saved.items():
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 def _say(text: str) -> None:

@@ -158,9 +158,9 @@ class _Armed:
 class FaultInjector:
     """Decides, request by request, which faults fire. Call `decide` from one thread (the server's).
 
-    Faults are checked in the order given and the first that fires decides the answer; Latency faults never
-    "fire", they only add delay. Each probabilistic fault draws from one RNG seeded with `seed`, so the same
-    sequence of requests meets the same faults.
+    The delays of all matching Latency faults add up; of the other matching faults, the first in the order
+    given that fires decides the answer. Probabilistic faults draw from one RNG seeded with `seed`, so the
+    same sequence of requests meets the same faults.
     """
 
     def __init__(
@@ -173,14 +173,9 @@ class FaultInjector:
         self._clock = clock
 
     def decide(self, method: str, path: str) -> Decision:
-        latency_s = 0.0
-        for armed in self._armed:
-            if not armed.target.matches(method, path):
-                continue
-            fault = armed.fault
-            if isinstance(fault, Latency):
-                latency_s += fault.ms / 1000
-                continue
+        matching = [armed for armed in self._armed if armed.target.matches(method, path)]
+        latency_s = sum(armed.fault.ms for armed in matching if isinstance(armed.fault, Latency)) / 1000
+        for armed in matching:
             decision = self._fire(armed, latency_s)
             if decision is not None:
                 return decision

@@ -57,6 +57,7 @@ class Sandbox:
         self.port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
 
     # --- lifecycle
 
@@ -75,6 +76,7 @@ class Sandbox:
             log_config=None,  # leave logging to the host process (pytest, the CLI)
             access_log=False,  # the app logs each request itself, on "outagesync.sandbox"
             server_header=False,  # the real API sends no Server header
+            proxy_headers=False,  # nothing stands in front of the sandbox
             timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
@@ -91,12 +93,12 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop serving and wait for the thread (idempotent)."""
-        if self._server is None or self._thread is None:
+        if self._server is None or self._thread is None or self._socket is None:
             return
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
-        self._server = self._thread = None
+        self._server, self._thread, self._socket = None, None, None
 
     def wait(self) -> None:
         """Block until the server stops (the CLI's foreground loop; Ctrl-C raises KeyboardInterrupt here)."""
