@@ -130,7 +130,8 @@ class ReportPage:
     next_cursor: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reports": [report.to_dict() for report in self.reports], "next_cursor": self.next_cursor}
+        """The usual page shape: {"items": [report, ...], "next_cursor": token or None}."""
+        return {"items": [report.to_dict() for report in self.reports], "next_cursor": self.next_cursor}
 
 
 def encode_cursor(cursor: ReportCursor) -> str:

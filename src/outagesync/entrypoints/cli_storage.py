@@ -88,7 +88,12 @@ def list_reports(
 
 @reports_app.command("show")
 def show_report(
-    report_id: Annotated[str, typer.Argument(metavar="ID", help="A report id from `reports list`.")],
+    report_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A report id from `reports list` (a prefix of 8+ characters will do)."
+        ),
+    ],
     json_output: JsonFlag = False,
 ) -> None:
     """One site report, with the items that were posted (or would have been, on a dry run)."""
@@ -156,7 +161,7 @@ def list_sites(
     with _store() as store:
         managed = sites.list_sites(sites=store, enabled_only=enabled_only)
     if json_output:
-        _print_json({"sites": [managed_site_to_dict(site) for site in managed]})
+        _print_json({"items": [managed_site_to_dict(site) for site in managed]})
         return
     from outagesync.entrypoints.render_storage import render_sites
 

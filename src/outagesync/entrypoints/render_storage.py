@@ -1,10 +1,14 @@
-"""Terminal rendering (Rich) of stored reports and managed sites. Presentation only: stdout tables."""
+"""Terminal rendering (Rich) of stored reports and managed sites. Presentation only: stdout tables.
+
+Cells fold rather than truncate: an id or a timestamp is never shown cut short.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -13,6 +17,7 @@ from outagesync.domain.models import ManagedSite
 from outagesync.domain.reports import ReportPage, StoredReport
 from outagesync.domain.serialize import isoformat
 
+SHORT_ID = 12
 _STATUS_STYLE = {"succeeded": "green", "dry_run": "cyan", "failed": "red", "interrupted": "yellow"}
 
 
@@ -21,16 +26,17 @@ def render_report_page(page: ReportPage, console: Console | None = None) -> None
     if not page.reports:
         console.print("no reports")
         return
-    table = Table(title="site reports, newest first", title_justify="left")
-    for column in ("id", "started (UTC)", "site", "status", "kept", "posted", "POST", "error"):
-        table.add_column(column, justify="right" if column in ("kept", "posted", "POST") else "left")
+    table = Table(title="site reports, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("id", no_wrap=True)  # shortened: `reports show` accepts a prefix (--json has it whole)
+    table.add_column("started (UTC)", no_wrap=True)
+    for column in ("site", "status", "posted", "POST", "error"):
+        table.add_column(column, justify="right" if column in ("posted", "POST") else "left", overflow="fold")
     for report in page.reports:
         table.add_row(
-            report.report_id,
-            _when(report.started_at),
+            report.report_id[:SHORT_ID],
+            _when(report.started_at, seconds=False),
             escape(report.site_id),
             _status(report.status.value),
-            str(report.kept),
             str(report.posted),
             str(report.post_status or "-"),
             escape(report.error.type) if report.error else "",
@@ -44,7 +50,7 @@ def render_report(report: StoredReport, console: Console | None = None) -> None:
     console = console or Console()
     table = Table(show_header=False, title=f"report {report.report_id}", title_justify="left")
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     for label, value in _report_fields(report):
         table.add_row(label, value)
     console.print(table)
@@ -54,7 +60,7 @@ def render_report(report: StoredReport, console: Console | None = None) -> None:
         shown = f"{len(items)} of {report.items_total}" if report.items_truncated else str(len(items))
         listing = Table(title=f"{shown} outages {verb}", title_justify="left")
         for column in ("id", "name", "begin", "end"):
-            listing.add_column(column)
+            listing.add_column(column, overflow="fold")
         for item in items:
             listing.add_row(*(escape(text) for text in (item.id, item.name, item.begin, item.end)))
         console.print(listing)
@@ -94,7 +100,7 @@ def render_sites(sites: list[ManagedSite], console: Console | None = None) -> No
         return
     table = Table(title="managed sites", title_justify="left")
     for column in ("site", "name", "cutoff", "enabled", "updated (UTC)"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for site in sites:
         table.add_row(*_site_cells(site))
     console.print(table)
@@ -104,7 +110,7 @@ def render_site(site: ManagedSite, console: Console | None = None) -> None:
     console = console or Console()
     table = Table(show_header=False)
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     site_cells = _site_cells(site)
     for label, value in zip(("site", "name", "cutoff", "enabled", "updated"), site_cells, strict=True):
         table.add_row(label, value)
@@ -122,8 +128,8 @@ def _site_cells(site: ManagedSite) -> tuple[str, str, str, str, str]:
     )
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+def _when(moment: datetime, *, seconds: bool = True) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def _status(value: str) -> str:

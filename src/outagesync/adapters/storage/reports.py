@@ -32,6 +32,7 @@ from outagesync.domain.reports import (
 )
 from outagesync.errors import ReportNotFound
 
+MIN_PREFIX = 8  # `reports show` accepts an id prefix this long, as tables show shortened ids
 _RUN_COLUMNS = (runs.c.trigger, runs.c.status.label("run_status"), runs.c.dry_run)
 
 
@@ -114,9 +115,15 @@ def list_reports(
 
 
 def get_report(connection: sa.Connection, report_id: str) -> StoredReport:
-    """The report with its stored items; ReportNotFound if there is none with that id."""
+    """The report with its stored items, by id or unique id prefix; ReportNotFound otherwise."""
     query = sa.select(site_reports, *_RUN_COLUMNS).join_from(site_reports, runs)
     row = connection.execute(query.where(site_reports.c.id == report_id)).mappings().first()
+    if row is None and len(report_id) >= MIN_PREFIX:
+        by_prefix = query.where(site_reports.c.id.startswith(report_id, autoescape=True)).limit(2)
+        rows = connection.execute(by_prefix).mappings().all()
+        if len(rows) > 1:
+            raise ReportNotFound(f"more than one report id starts with {report_id!r}: give more of it")
+        row = rows[0] if rows else None
     if row is None:
         raise ReportNotFound(f"no report with id {report_id!r}")
     return _stored_report(row, with_items=True)

@@ -138,8 +138,10 @@ class SqlStore:
 
     def current_revision(self) -> str | None:
         """The schema revision of the database, None if it was never migrated."""
-        with storage_errors(self.url), self._engine.connect() as connection:
-            return migrate.current_revision(connection)
+        with storage_errors(self.url):
+            self._prepare_file()
+            with self._engine.connect() as connection:
+                return migrate.current_revision(connection)
 
     @staticmethod
     def head_revision() -> str:
