@@ -6,7 +6,6 @@ Parses flags and renders; the sandbox (uvicorn, data) is imported inside the com
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 import time
 from collections.abc import Iterator
@@ -232,6 +231,8 @@ def _sites_summary(site_ids: list[str]) -> str:
 @contextlib.contextmanager
 def _request_log_on_stderr() -> Iterator[None]:
     """One line per request on stderr (logger "outagesync.sandbox"), uvicorn's warnings too; undone after."""
+    import logging  # here, not at the top: the CLI's start-up time is shared by every command
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     levels = {
