@@ -230,3 +230,24 @@ def test_ctrl_c_stores_an_interrupted_report(env: dict[str, str], sandbox: Sandb
     listed = _json(_run("reports", "list", "--json"))
     statuses = {r["site_id"]: r["status"] for r in listed["items"]}
     assert statuses == {"norwich-pear-tree": "succeeded", "kingfisher": "interrupted"}
+
+
+def test_sync_all_runs_every_enabled_managed_site_with_its_cutoff(
+    env: dict[str, str], sandbox: Sandbox
+) -> None:
+    assert _run("sites", "add", "kingfisher").exit_code == 0
+    assert _run("sites", "add", "zurich-lindenhof", "--since", "2023-06-01").exit_code == 0
+    assert _run("sites", "add", "norwich-pear-tree", "--disabled").exit_code == 0
+    result = _run("sync", "--all", "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    sites = {s["site_id"]: s for s in _json(result)["sites"]}
+    assert set(sites) == {"kingfisher", "zurich-lindenhof"}
+    assert sites["zurich-lindenhof"]["since"] == "2023-06-01T00:00:00.000Z"
+    assert sites["kingfisher"]["since"] == "2022-01-01T00:00:00.000Z"
+    assert sum(1 for r in sandbox.requests if r.path == "/outages") == 1
+
+
+def test_sync_all_with_no_managed_site_says_so(env: dict[str, str]) -> None:
+    result = _run("sync", "--all")
+    assert result.exit_code == 0
+    assert "nothing to sync" in result.stderr
