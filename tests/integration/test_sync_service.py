@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from outagesync.adapters.sandbox import Dataset, FailFirst, Sandbox, ServerError
+from outagesync.adapters.sandbox import Dataset, FailFirst, Sandbox, ServerError, TruncatedBody
 from outagesync.adapters.upstream import KrakenFlexClient, RetryPolicy
 from outagesync.domain.models import RunReport, RunStatus, SiteStatus
 from outagesync.services.sync import SyncOptions, sync_sites
@@ -136,4 +136,25 @@ async def test_dry_run_posts_nothing(sandbox: Sandbox) -> None:
     report = await _sync(sandbox, "norwich-pear-tree", dry_run=True)
     assert report.status is RunStatus.DRY_RUN
     assert len(report.sites[0].items) == 10
+    assert not [r for r in sandbox.requests if r.method == "POST"]
+
+
+async def test_malformed_json_fails_the_site_without_posting(sandbox: Sandbox) -> None:
+    sites = {"s": {"id": "s", "name": "S", "devices": [{"id": "k1", "name": "K"}]}}
+    sandbox.dataset = Dataset(sites=sites, outages_body=b'[{"id":"k1","begin":"2022-03-01T00:00:00.000Z",,]')
+    (site,) = (await _sync(sandbox, "s")).sites
+    assert site.status is SiteStatus.FAILED
+    assert site.error is not None
+    assert site.error.message.startswith("GET /outages: the body is not valid JSON")
+    assert _gets_of_outages(sandbox) == 1  # complete but broken: retrying cannot help
+    assert not [r for r in sandbox.requests if r.method == "POST"]
+
+
+async def test_a_body_cut_off_every_time_fails_after_the_retries(sandbox: Sandbox) -> None:
+    sandbox.set_faults(TruncatedBody(1.0, target="GET /outages"))
+    (site,) = (await _sync(sandbox, "kingfisher")).sites
+    assert site.status is SiteStatus.FAILED
+    assert site.error is not None
+    assert "cut off" in site.error.message
+    assert _gets_of_outages(sandbox) == FAST.max_attempts
     assert not [r for r in sandbox.requests if r.method == "POST"]
