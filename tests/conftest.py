@@ -31,8 +31,9 @@ def postgres_server_url() -> str:
             connection.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
         where = sa.make_url(POSTGRES_URL).render_as_string(hide_password=True)
+        cause = " ".join(str(getattr(exc, "orig", None) or exc).split())
         reason = (
-            f"PostgreSQL at {where} is unreachable ({getattr(exc, 'orig', None) or exc}): start it, "
+            f"PostgreSQL at {where} is unreachable ({cause}): start it, "
             "or point OUTAGESYNC_TEST_POSTGRES_URL at one"
         )
         if os.environ.get("CI") == "true":

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 reports_app = typer.Typer(help="Stored run reports: list, show, clear.", no_args_is_help=True)
 sites_app = typer.Typer(help="Managed sites: the ones `sync --all` keeps in sync.", no_args_is_help=True)
-db_app = typer.Typer(help="The report database's schema (migrated automatically on first use).")
+db_app = typer.Typer(
+    help="The report database's schema (migrated automatically on first use).", no_args_is_help=True
+)
 
 _STATUSES = "succeeded, failed, dry_run, interrupted"
 _DATE_HELP = "ISO 8601 date or time; no offset = UTC"
@@ -41,7 +43,15 @@ def _instant(text: str) -> datetime:
         ) from None
 
 
-Instant = Annotated[datetime | None, typer.Option(parser=_instant, metavar="DATE", help=_DATE_HELP)]
+SiteCutoff = Annotated[
+    datetime | None,
+    typer.Option(
+        "--since",
+        parser=_instant,
+        metavar="DATE",
+        help=f"This site's cutoff, instead of the run's ({_DATE_HELP}).",
+    ),
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
 
 
@@ -133,7 +143,7 @@ def clear_reports(
 def add_site(
     site_id: Annotated[str, typer.Argument(metavar="SITE_ID", help="The KrakenFlex site id.")],
     name: Annotated[str | None, typer.Option(help="A display name.")] = None,
-    since: Instant = None,
+    since: SiteCutoff = None,
     disabled: Annotated[
         bool, typer.Option("--disabled", help="Add it, but leave it out of `sync --all`.")
     ] = False,
@@ -185,7 +195,7 @@ def show_site(
 def update_site(
     site_id: Annotated[str, typer.Argument(metavar="SITE_ID")],
     name: Annotated[str | None, typer.Option(help='New display name ("" removes it).')] = None,
-    since: Instant = None,
+    since: SiteCutoff = None,
     clear_since: Annotated[bool, typer.Option("--clear-since", help="Use the run's cutoff again.")] = False,
     enabled: Annotated[
         bool | None,
