@@ -27,10 +27,11 @@ ENDPOINTS = ("GET /outages", "GET /site-info", "POST /site-outages")
 
 @dataclass(frozen=True, slots=True)
 class ChildRun:
-    """One run of a measured child: its own timing (`work_s`), the process's wall time and peak RSS."""
+    """One run of a measured child: its own timing (`work_s`), the process's wall and CPU time, peak RSS."""
 
     work_s: float
     process_s: float
+    cpu_s: float
     peak_rss_bytes: int
     output: dict[str, Any]
 
@@ -58,7 +59,8 @@ def run_child(args: list[str], env: dict[str, str] | None = None, timeout_s: flo
     output = json.loads(lines[-1])
     if not output.get("ok"):
         raise RuntimeError(f"{' '.join(args)} reported a failure: {output}")
-    return ChildRun(output["work_s"], process_s, usage.ru_maxrss * 1024, output)
+    cpu_s = usage.ru_utime + usage.ru_stime
+    return ChildRun(output["work_s"], process_s, cpu_s, usage.ru_maxrss * 1024, output)
 
 
 class SandboxProcess:

@@ -72,7 +72,13 @@ def main() -> None:
     parser.add_argument("--save-payloads", type=Path, help="write the POST bodies here (for the floor)")
     args = parser.parse_args()
     started = time.perf_counter()
-    report = asyncio.run(_sync(args.site_ids, args.concurrency, args.save_payloads))
+    reports: list[RunReport] = []  # as the CLI does: asyncio.run must not repr the report
+
+    async def boxed() -> None:
+        reports.append(await _sync(args.site_ids, args.concurrency, args.save_payloads))
+
+    asyncio.run(boxed())
+    report = reports[0]
     work_s = time.perf_counter() - started
     failed = [f"{s.site_id}: {s.error.message}" for s in report.sites if s.error]
     result = {
