@@ -49,7 +49,7 @@ def build_store(settings: Settings) -> SqlStore:
     """The report and site store: SQLite in the user's data directory unless OUTAGESYNC_DATABASE_URL says otherwise."""
     from outagesync.adapters.storage import SqlStore
 
-    return SqlStore.from_url(settings.database_url)
+    return SqlStore.from_url(settings.database_url, items_max=settings.report_items_max)
 
 
 @contextmanager

@@ -251,3 +251,14 @@ def test_sync_all_with_no_managed_site_says_so(env: dict[str, str]) -> None:
     result = _run("sync", "--all")
     assert result.exit_code == 0
     assert "nothing to sync" in result.stderr
+
+
+def test_large_payloads_keep_a_digest_and_a_count(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTAGESYNC_REPORT_ITEMS_MAX", "4")
+    site = _json(_run("sync", "--json"))["sites"][0]
+    shown = _json(_run("reports", "show", site["id"], "--json"))
+    assert (shown["items_total"], len(shown["items"]), shown["items_truncated"]) == (10, 4, True)
+    assert shown["items"] == site["items"][:4]
+    assert len(shown["items_digest"]) == 64
