@@ -46,7 +46,7 @@ async def open_upstream(settings: Settings) -> AsyncIterator[KrakenFlexClient]:
 
 
 def build_store(settings: Settings) -> SqlStore:
-    """The report and site store: SQLite in the user's data directory unless OUTAGESYNC_DATABASE_URL says otherwise."""
+    """The report and site store: SQLite in the user data directory unless OUTAGESYNC_DATABASE_URL is set."""
     from outagesync.adapters.storage import SqlStore
 
     return SqlStore.from_url(settings.database_url, items_max=settings.report_items_max)

@@ -1,4 +1,4 @@
-"""Settings: environment, `.env` file and flags, validated once. Built by entrypoints only, then passed down."""
+"""Settings: environment, `.env` file and flags, validated once. Built by entrypoints only, passed down."""
 
 from __future__ import annotations
 

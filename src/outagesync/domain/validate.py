@@ -72,7 +72,7 @@ def decode_outages(body: bytes, *, skip_invalid: bool = False) -> DecodedOutages
 
 
 def decode_site_info(body: bytes, site_id: str) -> SiteInfo:
-    """The site's info, validated: fields present and typed, its id the one asked for, device ids unambiguous."""
+    """The site's info, validated: fields present and typed, its id the one asked, device ids unambiguous."""
     endpoint = f"{SITE_INFO_ENDPOINT}/{site_id}"
     try:
         site = _site_info_decoder.decode(body)

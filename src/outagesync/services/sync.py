@@ -260,7 +260,7 @@ async def sync_managed_sites(
     clock: Clock,
     on_site_done: Callable[[SiteResult], None] | None = None,
 ) -> RunReport:
-    """Sync every enabled managed site, each with its own cutoff if it has one (`sync --all`, `POST /sync`)."""
+    """Sync every enabled managed site, each with its own cutoff if any (`sync --all`, `POST /sync`)."""
     managed = await asyncio.to_thread(sites.list_sites, enabled_only=True)
     overrides = {site.site_id: site.since for site in managed if site.since is not None}
     return await sync_sites(
