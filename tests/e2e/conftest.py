@@ -1,0 +1,73 @@
+"""Fixtures of the REST API tests: the app over real HTTP, the sandbox as upstream, a real database.
+
+One API server per database backend serves the whole session (tests use their own site ids, as the
+style guide asks); tests that need other settings start their own with `serving(...)`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from outagesync.adapters.sandbox import DEFAULT_API_KEY, Sandbox
+from outagesync.config import Settings
+from tests.e2e.api_server import ApiServer, client, make_settings, serving
+
+
+@pytest.fixture(scope="session")
+def api_token() -> str:
+    return f"test-token-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A database for the session's API server: a SQLite file, or a PostgreSQL database made for it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"
+        return
+    import sqlalchemy as sa
+
+    server_url: str = request.getfixturevalue("postgres_server_url")
+    name = f"outagesync_api_test_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def api_settings(sandbox_server: Sandbox, api_database_url: str, api_token: str) -> Settings:
+    """The sandbox as upstream (tiny backoffs), the session's database, a token."""
+    # the sandbox's initial key: a test may have changed it just before (each test's `sandbox` resets it)
+    return make_settings(
+        sandbox_server, database_url=api_database_url, token=api_token, api_key=DEFAULT_API_KEY
+    )
+
+
+@pytest.fixture(scope="session")
+def api_server(api_settings: Settings) -> Iterator[ApiServer]:
+    with serving(api_settings) as server:
+        yield server
+
+
+@pytest.fixture
+def api(api_server: ApiServer, api_token: str, sandbox: Sandbox) -> Iterator[httpx.Client]:
+    """A client of the session's API server that sends the token; the sandbox is reset for the test."""
+    with client(api_server, api_token) as http:
+        yield http
+
+
+@pytest.fixture
+def private_settings(sandbox: Sandbox, sqlite_url: str, api_token: str) -> Settings:
+    """Settings for a server of the test's own, on a fresh SQLite file."""
+    return make_settings(sandbox, database_url=sqlite_url, token=api_token)
