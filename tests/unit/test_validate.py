@@ -27,6 +27,7 @@ def _body(*records: object) -> bytes:
         ({**GOOD, "end": "yesterday"}, "GET /outages record 1: end: not an ISO 8601 timestamp"),
         ({**GOOD, "begin": "2022-01-01T00:00:00"}, "GET /outages record 1: begin: not an ISO 8601 timestamp"),
         ({**GOOD, "begin": "2022-02-30T00:00:00Z"}, "GET /outages record 1: begin: not an ISO 8601"),
+        ({**GOOD, "end": "2022-13-01T00:00:00.000Z"}, "GET /outages record 1: end: not an ISO 8601"),
         ({**GOOD, "id": None}, "GET /outages record 1: id: Expected `str`, got `null`"),
         ("text", "GET /outages record 1: Expected `object`, got `str`"),
     ],

@@ -25,6 +25,7 @@ _PATH = re.compile(r"^\$(?:\[(?P<index>\d+)\])?(?:\.(?P<field>.+))?$")
 _MISSING = re.compile(r"^Object missing required field `(.+)`$")
 _outages_decoder = msgspec.json.Decoder(_OUTAGES_TYPE)
 _site_info_decoder = msgspec.json.Decoder(SiteInfo)
+_fromisoformat = datetime.fromisoformat
 
 
 def parse_instant(text: str) -> datetime:
@@ -91,7 +92,18 @@ def decode_site_info(body: bytes, site_id: str) -> SiteInfo:
 
 
 def _timestamp_problem(outage: Outage) -> tuple[str, str] | None:
-    for field, text in (("begin", outage.begin), ("end", outage.end)):
+    begin, end = outage.begin, outage.end
+    if begin[-1:] == "Z" == end[-1:]:
+        # The upstream's own form, and the hot path (a million records): a parse that succeeds on text
+        # ending in "Z" gives an aware UTC datetime, so parse_instant has nothing more to check.
+        try:
+            _fromisoformat(begin)
+            _fromisoformat(end)
+        except ValueError:
+            pass  # the thorough check below names the field
+        else:
+            return None
+    for field, text in (("begin", begin), ("end", end)):
         try:
             parse_instant(text)
         except ValueError:
