@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from outagesync.domain.models import Outage, Selection, SiteInfo
-from outagesync.domain.validate import parse_instant
+from outagesync.domain.validate import is_before
 
 
 def select_site_outages(outages: Iterable[Outage], site: SiteInfo, since: datetime) -> Selection:
@@ -22,8 +22,8 @@ def select_site_outages(outages: Iterable[Outage], site: SiteInfo, since: dateti
         name = names.get(outage.id)
         if name is None:
             unknown_device += 1
-        elif parse_instant(outage.begin) >= since:
-            items.append(outage.named(name))
-        else:
+        elif is_before(outage.begin, since):
             before_cutoff += 1
+        else:
+            items.append(outage.named(name))
     return Selection(items, dropped_before_cutoff=before_cutoff, dropped_unknown_device=unknown_device)

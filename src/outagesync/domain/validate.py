@@ -36,6 +36,13 @@ def parse_instant(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def is_before(text: str, since: datetime) -> bool:
+    """True if the validated timestamp `text` is an instant before `since` (aware): the cutoff rule's test."""
+    if text[-1:] == "Z":  # the hot path: already an aware UTC instant, no conversion needed to compare
+        return _fromisoformat(text) < since
+    return parse_instant(text) < since
+
+
 @dataclass(frozen=True, slots=True)
 class DecodedOutages:
     outages: list[Outage]
