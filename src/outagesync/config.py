@@ -24,10 +24,10 @@ class Settings(BaseSettings):
     )
 
     api_url: str = Field(
-        DEFAULT_API_URL, validation_alias=AliasChoices("api_url", "KRAKENFLEX_API_URL", "OUTAGESYNC_API_URL")
+        DEFAULT_API_URL, validation_alias=AliasChoices("KRAKENFLEX_API_URL", "OUTAGESYNC_API_URL")
     )
     api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("api_key", "KRAKENFLEX_API_KEY", "KRAKEN_API_KEY")
+        None, validation_alias=AliasChoices("KRAKENFLEX_API_KEY", "KRAKEN_API_KEY")
     )
     since: str = DEFAULT_SINCE
     max_attempts: int = Field(5, ge=1, le=100)
