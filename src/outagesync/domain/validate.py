@@ -6,7 +6,9 @@ posted back byte for byte. Nothing here does I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +28,7 @@ _MISSING = re.compile(r"^Object missing required field `(.+)`$")
 _outages_decoder = msgspec.json.Decoder(_OUTAGES_TYPE)
 _site_info_decoder = msgspec.json.Decoder(SiteInfo)
 _fromisoformat = datetime.fromisoformat
+_CHUNK_BYTES = 1 << 16  # a chunk and its records stay in the CPU cache (1 MiB chunks were 40% slower)
 
 
 def parse_instant(text: str) -> datetime:
@@ -45,16 +48,98 @@ def is_before(text: str, since: datetime) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class DecodedOutages:
+    """The valid outages in upstream order, the invalid records, and the outages released by decoding.
+
+    `released` counts, per device id, the valid outages that began before `release_before` and were
+    not kept in `outages` (no site of the run can post them); `released_count` is their total.
+    """
+
     outages: list[Outage]
     invalid: list[InvalidRecord]
+    released: dict[str, int] = dataclasses.field(default_factory=dict)
+    released_count: int = 0
+
+    @property
+    def fetched(self) -> int:
+        """How many records the body held: kept, released and invalid."""
+        return len(self.outages) + self.released_count + len(self.invalid)
 
 
-def decode_outages(body: bytes, *, skip_invalid: bool = False) -> DecodedOutages:
+def decode_outages(
+    body: bytes, *, skip_invalid: bool = False, release_before: datetime | None = None
+) -> DecodedOutages:
     """Every outage of a `GET /outages` body, validated; InvalidUpstreamData on the first bad record.
 
     With `skip_invalid`, bad records are dropped and listed instead; a body that is not a JSON
-    array is always an error.
+    array is always an error. With `release_before`, valid outages that began before it are only
+    counted per device (see DecodedOutages), so that a million of them need not stay in memory.
     """
+    decoded = _decode_in_chunks(body, release_before)
+    if decoded is not None:
+        return decoded
+    decoded = _decode_whole(body, skip_invalid=skip_invalid)
+    return decoded if release_before is None else _release(decoded, release_before)
+
+
+def _decode_in_chunks(body: bytes, release_before: datetime | None) -> DecodedOutages | None:
+    """The fast path for a valid body: 64 KiB at a time, device ids shared, early outages released.
+
+    Peak memory is the body plus what is kept, instead of the body plus every record. None as soon as
+    anything is wrong (a chunk that does not decode, a bad timestamp): the whole-body path then decides,
+    and names the error.
+    """
+    kept: list[Outage] = []
+    released: dict[str, int] = {}
+    ids: dict[str, str] = {}
+    for chunk in _chunks(body):
+        try:
+            outages = _outages_decoder.decode(chunk)
+        except msgspec.MsgspecError:
+            return None
+        for outage in outages:
+            began = _valid_begin(outage)
+            if began is None:
+                return None
+            if release_before is not None and began < release_before:  # is_before, begin parsed once
+                released[outage.id] = released.get(outage.id, 0) + 1
+                continue
+            device_id = ids.setdefault(outage.id, outage.id)
+            if device_id is not outage.id:
+                # One str per device id instead of one per outage (-88 MB per million). The struct is
+                # fresh from the decoder and seen by no one else yet, so setting its field is safe.
+                msgspec.structs.force_setattr(outage, "id", device_id)
+            kept.append(outage)
+    return DecodedOutages(kept, [], released, sum(released.values()))
+
+
+def _chunks(body: bytes) -> Iterator[bytes]:
+    """The body as JSON arrays of about _CHUNK_BYTES, split where compact JSON separates objects (`},{`).
+
+    A split inside a string or a nested value leaves a chunk that is not valid JSON, so decoding it
+    fails; when every chunk decodes, the chunks hold exactly the body's records, in order.
+    """
+    if len(body) <= _CHUNK_BYTES or body[:1] != b"[" or body[-1:] != b"]":
+        yield body
+        return
+    start = 1  # just after the opening bracket
+    while (split := body.find(b"},{", start + _CHUNK_BYTES)) >= 0:
+        yield b"[" + body[start : split + 1] + b"]"
+        start = split + 2
+    yield b"[" + body[start:]
+
+
+def _release(decoded: DecodedOutages, before: datetime) -> DecodedOutages:
+    kept: list[Outage] = []
+    released: dict[str, int] = {}
+    for outage in decoded.outages:
+        if is_before(outage.begin, before):
+            released[outage.id] = released.get(outage.id, 0) + 1
+        else:
+            kept.append(outage)
+    return DecodedOutages(kept, decoded.invalid, released, sum(released.values()))
+
+
+def _decode_whole(body: bytes, *, skip_invalid: bool) -> DecodedOutages:
     try:
         outages = _outages_decoder.decode(body)
     except msgspec.ValidationError as exc:
@@ -98,18 +183,25 @@ def decode_site_info(body: bytes, site_id: str) -> SiteInfo:
     return site
 
 
-def _timestamp_problem(outage: Outage) -> tuple[str, str] | None:
+def _valid_begin(outage: Outage) -> datetime | None:
+    """`begin` as an aware datetime if both timestamps are valid, else None (_timestamp_problem says why)."""
     begin, end = outage.begin, outage.end
-    if begin[-1:] == "Z" == end[-1:]:
-        # The upstream's own form, and the hot path (a million records): a parse that succeeds on text
-        # ending in "Z" gives an aware UTC datetime, so parse_instant has nothing more to check.
-        try:
-            _fromisoformat(begin)
+    try:
+        if begin[-1:] == "Z" == end[-1:]:
+            # The upstream's own form, and the hot path (a million records): a parse that succeeds on
+            # text ending in "Z" gives an aware UTC datetime, so parse_instant has nothing more to check.
             _fromisoformat(end)
-        except ValueError:
-            pass  # the thorough check below names the field
-        else:
-            return None
+            return _fromisoformat(begin)
+        parse_instant(end)
+        return parse_instant(begin)
+    except ValueError:
+        return None
+
+
+def _timestamp_problem(outage: Outage) -> tuple[str, str] | None:
+    if _valid_begin(outage) is not None:
+        return None
+    begin, end = outage.begin, outage.end
     for field, text in (("begin", begin), ("end", end)):
         try:
             parse_instant(text)

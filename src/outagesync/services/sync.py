@@ -18,7 +18,7 @@ from outagesync.domain.models import (
     Trigger,
 )
 from outagesync.domain.payload import check_site_id, encode_payload
-from outagesync.domain.select import select_site_outages
+from outagesync.domain.select import DeviceIndex, index_by_device, select_decoded_site_outages
 from outagesync.domain.validate import (
     OUTAGES_ENDPOINT,
     POST_ENDPOINT,
@@ -65,7 +65,7 @@ async def sync_sites(
     """
     for site_id in site_ids:
         check_site_id(site_id)
-    run = _Run(options, upstream, clock, on_site_done)
+    run = _Run(options, upstream, clock, on_site_done, many_sites=len(set(site_ids)) > 1)
     started_at = clock()
     tasks = {site_id: asyncio.ensure_future(run.sync_site(site_id)) for site_id in dict.fromkeys(site_ids)}
     try:
@@ -102,8 +102,11 @@ class _Run:
         upstream: Upstream,
         clock: Clock,
         on_site_done: Callable[[SiteResult], None] | None,
+        *,
+        many_sites: bool = False,
     ) -> None:
         self.options = options
+        self.many_sites = many_sites
         self.upstream = upstream
         self.clock = clock
         self.on_site_done = on_site_done
@@ -112,9 +115,20 @@ class _Run:
         self.outages_attempts = 0
         self.started: dict[str, datetime] = {}
         self._outages: asyncio.Future[DecodedOutages] | None = None
+        self._index: DeviceIndex | None = None
 
     def since(self, site_id: str) -> datetime:
         return self.options.since_by_site.get(site_id, self.options.since)
+
+    def earliest_since(self) -> datetime:
+        """No site of the run keeps an outage that began before this, so decoding may release those."""
+        return min([self.options.since, *self.options.since_by_site.values()])
+
+    def index(self, decoded: DecodedOutages) -> DeviceIndex | None:
+        """With several sites, each looks only at its own devices' outages: they are indexed once."""
+        if self.many_sites and self._index is None:
+            self._index = index_by_device(decoded.outages)
+        return self._index
 
     def outages(self) -> asyncio.Future[DecodedOutages]:
         if self._outages is None:
@@ -128,7 +142,9 @@ class _Run:
             self.outages_attempts = exc.attempts
             raise
         self.outages_attempts = fetched.attempts
-        return decode_outages(fetched.body, skip_invalid=self.options.skip_invalid)
+        return decode_outages(
+            fetched.body, skip_invalid=self.options.skip_invalid, release_before=self.earliest_since()
+        )
 
     async def sync_site(self, site_id: str) -> SiteResult:
         self.started[site_id] = self.clock()
@@ -159,10 +175,10 @@ class _Run:
             decoded = await asyncio.shield(outages)
         finally:
             calls[OUTAGES_ENDPOINT] = CallStats(self.outages_attempts)
-        selection = select_site_outages(decoded.outages, site, partial.since)
+        selection = select_decoded_site_outages(decoded, site, partial.since, self.index(decoded))
         partial = replace(
             partial,
-            fetched=len(decoded.outages) + len(decoded.invalid),
+            fetched=decoded.fetched,
             site_devices=len(site.devices),
             kept=len(selection.items),
             dropped_before_cutoff=selection.dropped_before_cutoff,
