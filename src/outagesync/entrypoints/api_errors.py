@@ -215,6 +215,7 @@ class BodyLimit:
 
 
 _DESCRIPTIONS = {
+    400: "The body could not be read (not UTF-8).",
     401: "Missing or wrong bearer token (`WWW-Authenticate: Bearer`).",
     404: "Unknown site or report.",
     409: "The site is already managed.",

@@ -5,6 +5,7 @@ Shapes only: report JSON comes from `domain.serialize` and `StoredReport.to_dict
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -12,9 +13,11 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
 )
@@ -29,6 +32,7 @@ REPORT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
 MAX_NAME_LENGTH = 200
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
 
 
 def _in_range(moment: datetime) -> datetime:
@@ -42,12 +46,19 @@ def _in_range(moment: datetime) -> datetime:
     return moment
 
 
+def _iso_8601(value: object) -> object:
+    """Only ISO 8601 text: pydantic would also take a number (or numeric text) as a Unix time."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("use ISO 8601 with an offset, e.g. 2022-01-01T00:00:00Z")
+    return value
+
+
 def _examples(*values: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(values)})
 
 
 SiteId = Annotated[str, StringConstraints(pattern=SITE_ID_PATTERN), Field(examples=["norwich-pear-tree"])]
-InstantIn = Annotated[AwareDatetime, AfterValidator(_in_range)]
+InstantIn = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_in_range)]
 # Out: the upstream's own form, UTC with milliseconds and a Z, as in `outagesync sync --json`.
 Instant = Annotated[
     datetime,
@@ -104,7 +115,7 @@ class SiteIn(BaseModel):
     site_id: SiteId
     name: Name = None
     since: InstantIn | None = Field(None, description="This site's own cutoff (default: the service's).")
-    enabled: bool = Field(True, description="Synced by POST /sync.")
+    enabled: StrictBool = Field(True, description="Synced by POST /sync.")
 
 
 class SiteReplace(BaseModel):
@@ -114,17 +125,19 @@ class SiteReplace(BaseModel):
 
     name: Name = None
     since: InstantIn | None = None
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class SitePatch(BaseModel):
     """Some settings of a managed site (PATCH): only the fields given change; null clears name or since."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": False}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"minProperties": 1, "examples": [{"enabled": False}]}
+    )
 
     name: Name = None
     since: InstantIn | None = None
-    enabled: bool | None = Field(None, description="null or absent: unchanged.")
+    enabled: StrictBool | None = Field(None, description="null or absent: unchanged.")
 
 
 class Site(BaseModel):

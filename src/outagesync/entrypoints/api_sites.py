@@ -65,7 +65,7 @@ def list_sites(
     status_code=201,
     response_model=Site,
     summary="Manage a site",
-    responses={201: {"headers": _LOCATION}, **problem_responses(409, 413)},
+    responses={201: {"headers": _LOCATION}, **problem_responses(400, 409, 413)},
 )
 def add_site(body: SiteIn, store: StoreDep, response: Response) -> Site:
     site = site_cases.add_site(
@@ -86,7 +86,7 @@ def get_site(site_id: SiteIdPath, store: StoreDep) -> Site:
     "/sites/{site_id}",
     response_model=Site,
     summary="Replace a managed site's settings",
-    responses=problem_responses(404, 413),
+    responses=problem_responses(400, 404, 413),
 )
 def replace_site(site_id: SiteIdPath, body: SiteReplace, store: StoreDep) -> Site:
     site = site_cases.update_site(
@@ -99,7 +99,7 @@ def replace_site(site_id: SiteIdPath, body: SiteReplace, store: StoreDep) -> Sit
     "/sites/{site_id}",
     response_model=Site,
     summary="Change some of a managed site's settings",
-    responses=problem_responses(404, 413),
+    responses=problem_responses(400, 404, 413),
 )
 def change_site(site_id: SiteIdPath, body: SitePatch, store: StoreDep) -> Site:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
