@@ -7,10 +7,11 @@ Every httpx error is translated into our tree here; none escapes.
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -35,6 +36,7 @@ from outagesync.services.ports import Fetched, Posted
 log = logging.getLogger("outagesync.upstream")
 
 RATE_LIMIT_SLOWDOWN = 4.0  # a 429 without Retry-After backs off this many times slower than a 5xx
+_PIECE_BYTES = 1 << 18  # POST bodies larger than this are streamed in pieces of this size
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,24 +95,25 @@ class KrakenFlexClient:
         await self._http.aclose()
 
     async def fetch_outages(self) -> Fetched:
-        response, attempts = await self._request("GET", "outages", "GET /outages")
-        return Fetched(response.content, attempts)
+        _, content, attempts = await self._request("GET", "outages", "GET /outages")
+        return Fetched(content, attempts)
 
     async def fetch_site_info(self, site_id: str) -> Fetched:
         path = f"site-info/{quote(site_id, safe='')}"
-        response, attempts = await self._request("GET", path, "GET /site-info", site_id=site_id)
-        return Fetched(response.content, attempts)
+        _, content, attempts = await self._request("GET", path, "GET /site-info", site_id=site_id)
+        return Fetched(content, attempts)
 
     async def post_site_outages(self, site_id: str, body: bytes) -> Posted:
         path = f"site-outages/{quote(site_id, safe='')}"
-        response, attempts = await self._request(
+        response, content, attempts = await self._request(
             "POST", path, "POST /site-outages", site_id=site_id, body=body
         )
-        return Posted(response.status_code, _message_of(response.content), attempts)
+        return Posted(response.status_code, _message_of(content), attempts)
 
     async def _request(
         self, method: str, path: str, endpoint: str, *, site_id: str = "", body: bytes | None = None
-    ) -> tuple[httpx.Response, int]:
+    ) -> tuple[httpx.Response, bytes, int]:
+        """The response (its body already read and closed), its body, and the attempts it took."""
         state = _Attempts(self._policy, self._deadline, self._monotonic)
         headers = {"content-type": "application/json"} if body is not None else None
         retrying = AsyncRetrying(
@@ -123,9 +126,10 @@ class KrakenFlexClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._send(method, path, body, headers)
-                    _raise_for_status(response, endpoint, site_id, attempt.retry_state.attempt_number)
-                    return response, attempt.retry_state.attempt_number
+                    response, content = await self._send(method, path, body, headers)
+                    attempts = attempt.retry_state.attempt_number
+                    _raise_for_status(response, content, endpoint, site_id, attempts)
+                    return response, content, attempts
         except _Transient as exc:
             raise UpstreamUnavailable(
                 f"{endpoint}: {exc.reason}; {state.why_stopped()}",
@@ -137,16 +141,43 @@ class KrakenFlexClient:
 
     async def _send(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, bytes]:
+        content: bytes | AsyncIterator[bytes] | None = body
+        if body is not None and len(body) > _PIECE_BYTES:
+            # Sent piece by piece, with its length (not chunked): handing asyncio one 66 MB bytes
+            # object made it buffer a second copy of it.
+            content, headers = _pieces(body), {**(headers or {}), "content-length": str(len(body))}
         try:
-            response = await self._http.request(method, path, content=body, headers=headers)
+            request = self._http.build_request(method, path, content=content, headers=headers)
+            response = await self._http.send(request, stream=True)
+            try:
+                received = await _read(response)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             raise _Transient("timed out") from None
         except httpx.TransportError as exc:
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
-        if response.is_success and method == "GET" and _is_cut_off(response.content):
+        if response.is_success and method == "GET" and _is_cut_off(received):
             raise _Transient("the response body was cut off (not a complete JSON document)")
-        return response
+        return response, received
+
+
+async def _read(response: httpx.Response) -> bytes:
+    """The (decoded) body, gathered in one growing buffer whose bytes BytesIO hands over without a copy.
+
+    httpx's own read keeps every piece and joins them: two copies of a 114 MB body at once, and the
+    pieces' memory then stays with the C allocator, out of reach of Python's.
+    """
+    buffer = io.BytesIO()
+    async for piece in response.aiter_bytes():
+        buffer.write(piece)
+    return buffer.getvalue()
+
+
+async def _pieces(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), _PIECE_BYTES):
+        yield body[start : start + _PIECE_BYTES]
 
 
 class _Attempts:
@@ -206,7 +237,9 @@ def _transient_of(rs: RetryCallState) -> _Transient:
     return exc
 
 
-def _raise_for_status(response: httpx.Response, endpoint: str, site_id: str, attempts: int) -> None:
+def _raise_for_status(
+    response: httpx.Response, content: bytes, endpoint: str, site_id: str, attempts: int
+) -> None:
     status = response.status_code
     if response.is_success:
         return
@@ -215,7 +248,7 @@ def _raise_for_status(response: httpx.Response, endpoint: str, site_id: str, att
         raise _Transient(f"server error {status}", status=status, retry_after_s=_retry_after(response))
     if status == 429:
         raise _Transient("rate limited (429)", status=status, retry_after_s=_retry_after(response))
-    message = _message_of(response.content) or response.reason_phrase
+    message = _message_of(content) or response.reason_phrase
     if status == 403:
         raise ApiKeyRejected(
             f"{endpoint}: the API key was rejected (403); check KRAKENFLEX_API_KEY",
