@@ -246,3 +246,35 @@ def test_a_sync_in_flight_at_shutdown_is_stored_as_interrupted(
     with SqlStore.from_url(private_settings.database_url) as store:
         (report,) = store.list_reports(ReportFilter(site_id=NORWICH), limit=10).reports
     assert report.status.value == "interrupted"
+
+
+@pytest.mark.postgres
+def test_a_sync_whose_report_cannot_be_stored_is_a_503_problem_carrying_the_run(
+    private_settings: Settings, api_token: str, postgres_url: str, sandbox: Sandbox
+) -> None:
+    import sqlalchemy as sa
+
+    database = sa.make_url(postgres_url).database
+    admin = sa.create_engine(
+        sa.make_url(postgres_url).set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.pool.NullPool,
+    )
+    with serving(private_settings.model_copy(update={"database_url": postgres_url})) as server:
+        with admin.connect() as connection:  # the database stops taking connections while the service runs
+            connection.exec_driver_sql(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+            terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"
+            connection.execute(sa.text(terminate), {"name": database})
+        try:
+            with client(server, api_token) as http:
+                # with a cutoff given, the sync needs no managed-site lookup: it runs, then cannot store
+                response = http.post(f"/sites/{NORWICH}/sync", params={"since": "2022-01-01T00:00:00Z"})
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            admin.dispose()
+    problem = _problem(response, 503, "storage-unavailable")
+    assert "could not be stored" in problem["detail"]
+    assert problem["run"]["status"] == "succeeded"
+    assert problem["run"]["sites"][0]["posted"] == 10
+    assert len(sandbox.accepted(NORWICH) or []) == 10

@@ -40,8 +40,10 @@ def serve_command(
 ) -> None:
     """Serve the REST API (docs at /docs). Settings come from the environment and .env.
 
-    Every endpoint but /which and /check needs `Authorization: Bearer <OUTAGESYNC_API_TOKEN>`. Without a
-    token, the server listens on loopback only and answers loopback clients without one.
+    Every endpoint but /which and /check needs "Authorization: Bearer <OUTAGESYNC_API_TOKEN>".
+
+    Without a token, the server listens on loopback only and needs none from loopback clients.
+
     Exit codes: 0 stopped, 1 cannot listen on that address, 2 configuration error.
     """
     from outagesync.config import load_settings
