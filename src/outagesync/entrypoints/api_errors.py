@@ -6,7 +6,6 @@ ever reaches a client. No business logic here: only how an error looks on the wi
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -37,7 +36,6 @@ from outagesync.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:outagesync:problem:"
-LOGGER = logging.getLogger("outagesync.api")
 
 
 @dataclass(frozen=True, slots=True)
