@@ -44,6 +44,8 @@ test-fast: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/bench_sandbox.py --json benchmarks/results/sandbox.json
+	$(BIN)/python benchmarks/bench_api.py --json benchmarks/results/api.json
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
