@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from outagesync.adapters.sandbox import Latency, Sandbox, ServerError
+from outagesync.adapters.sandbox import Dataset, Latency, Sandbox, ServerError
 from outagesync.adapters.storage import SqlStore
 from outagesync.config import Settings
 from outagesync.domain.reports import ReportFilter
@@ -173,6 +173,25 @@ def test_a_sync_of_an_unknown_site_is_a_404_problem_with_the_stored_report(api: 
 def test_a_rejected_api_key_is_a_502_problem(api: httpx.Client, sandbox: Sandbox) -> None:
     sandbox.api_key = "another-key"
     _problem(api.post(f"/sites/{NORWICH}/sync"), 502, "upstream-key-rejected")
+
+
+def test_invalid_upstream_data_is_a_502_problem_unless_skipped(api: httpx.Client, sandbox: Sandbox) -> None:
+    outages = [
+        {"id": "k1", "begin": "2022-03-01T00:00:00.000Z", "end": "2022-03-02T00:00:00.000Z"},
+        {"id": "k1", "begin": "2022-03-01T00:00:00.000Z"},
+    ]
+    sandbox.dataset = Dataset(
+        outages, {"s": {"id": "s", "name": "S", "devices": [{"id": "k1", "name": "K"}]}}
+    )
+    problem = _problem(api.get("/sites/s/outages"), 502, "invalid-upstream-data")
+    assert problem["detail"] == "GET /outages record 1: end: missing required field"
+    skipped = api.get("/sites/s/outages", params={"skip_invalid": "true"}).json()
+    assert (skipped["kept"], skipped["invalid"]) == (1, 1)
+    assert skipped["invalid_records"] == ["GET /outages record 1: end: missing required field"]
+    failed = api.post("/sites/s/sync")
+    _problem(failed, 502, "invalid-upstream-data")
+    assert _posts(sandbox) == []  # nothing is posted from data that failed validation
+    assert api.get(failed.headers["location"]).json()["error"]["type"] == "InvalidUpstreamData"
 
 
 # --- POST /sync

@@ -34,10 +34,11 @@ class ApiState:
     since: datetime
     token: bytes | None
 
-    def sync_options(self, *, dry_run: bool = False) -> SyncOptions:
+    def sync_options(self, *, dry_run: bool = False, skip_invalid: bool = False) -> SyncOptions:
         return SyncOptions(
             since=self.since,
             dry_run=dry_run,
+            skip_invalid=skip_invalid,
             concurrency=self.settings.concurrency,
             trigger=Trigger.API,
             settings_digest=self.settings.digest(),

@@ -35,6 +35,10 @@ Since = Annotated[
     ),
 ]
 DryRun = Annotated[bool, Query(description="Post nothing; the report says what would have been posted.")]
+SkipInvalid = Annotated[
+    bool,
+    Query(description="Drop invalid upstream records (listed in the report) instead of failing the site."),
+]
 _LOCATION = {
     "Location": {"description": "The stored report.", "schema": {"type": "string"}, "required": True}
 }
@@ -59,8 +63,9 @@ async def preview_outages(
     upstream: UpstreamDep,
     since: Since = None,
     limit: Annotated[int, Query(ge=1, le=PREVIEW_ITEMS_MAX, description="At most this many items.")] = 1000,
+    skip_invalid: SkipInvalid = False,
 ) -> Response | OutagePreview:
-    options = state.sync_options()
+    options = state.sync_options(skip_invalid=skip_invalid)
     result = await preview_site_outages(
         site_id, options=options, upstream=upstream, sites=state.store, clock=now, since=since
     )
@@ -84,10 +89,11 @@ async def sync_one(
     upstream: UpstreamDep,
     since: Since = None,
     dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
 ) -> Response | Report:
     report = await sync_site(
         site_id,
-        options=state.sync_options(dry_run=dry_run),
+        options=state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid),
         upstream=upstream,
         sites=state.store,
         reports=state.store,
@@ -110,11 +116,15 @@ async def sync_one(
     description="200 whatever the sites' outcomes: `status` and each site's `status` and `error` tell.",
 )
 async def sync_all(
-    request: Request, state: StateDep, upstream: UpstreamDep, dry_run: DryRun = False
+    request: Request,
+    state: StateDep,
+    upstream: UpstreamDep,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
 ) -> Response | Run:
     report = await sync_managed_sites(
         sites=state.store,
-        options=state.sync_options(dry_run=dry_run),
+        options=state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid),
         upstream=upstream,
         reports=state.store,
         clock=now,
