@@ -2,7 +2,8 @@
 
 Stores `--reports` site reports in a fresh SQLite file, starts `outagesync serve` (the real command, in its
 own process, on 127.0.0.1), then drives each endpoint for `--duration` seconds from this process with a
-small asyncio HTTP/1.1 load generator (`--connections` keep-alive connections, each one request at a time).
+small asyncio HTTP/1.1 load generator: keep-alive connections, each one request at a time, first one
+connection (the latency of a request alone), then 16 (throughput and latency under load).
 Prints a table; `--json PATH` saves the results. A script for `make bench`, not a test.
 """
 
@@ -139,7 +140,12 @@ def main() -> None:
     )
     parser.add_argument("--reports", type=int, default=1000, help="site reports stored first (default 1000)")
     parser.add_argument("--limit", type=int, default=50, help="page size of GET /reports (default 50)")
-    parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
+    parser.add_argument(
+        "--connections",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 16],
+        help="concurrent connections, comma-separated levels (default 1,16: latency alone, then under load)",
+    )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per endpoint (default 5)")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up per endpoint")
     parser.add_argument("--json", type=Path, help="write the results to this file")
@@ -151,11 +157,12 @@ def main() -> None:
         store_reports(database_url, args.reports)
         with serving(database_url, Path(tmp)) as url:
             for name, path in paths.items():
-                asyncio.run(drive(url, path, connections=args.connections, duration_s=args.warmup))
-                results[name] = asyncio.run(
-                    drive(url, path, connections=args.connections, duration_s=args.duration)
-                )
-                print(_row(name, results[name]), flush=True)
+                asyncio.run(drive(url, path, connections=max(args.connections), duration_s=args.warmup))
+                results[name] = {}
+                for connections in args.connections:
+                    result = asyncio.run(drive(url, path, connections=connections, duration_s=args.duration))
+                    results[name][f"connections={connections}"] = result
+                    print(_row(f"{name} x{connections}", result), flush=True)
     document = {"meta": _meta(args), "endpoints": results}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +171,7 @@ def main() -> None:
 
 def _row(name: str, result: dict[str, Any]) -> str:
     return (
-        f"{name:<14} {result['requests_per_s']:>9.1f} req/s   p50 {result['p50_ms']:>7.2f} ms   "
+        f"{name:<18} {result['requests_per_s']:>9.1f} req/s   p50 {result['p50_ms']:>7.2f} ms   "
         f"p99 {result['p99_ms']:>7.2f} ms   ({result['requests']} requests, {result['errors']} errors)"
     )
 

@@ -16,14 +16,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     StrictBool,
     StringConstraints,
     WithJsonSchema,
 )
 
 from outagesync.domain.models import RunStatus, SiteStatus, Trigger
-from outagesync.domain.serialize import isoformat
 from outagesync.entrypoints import api_examples as examples
 
 # The rule of domain.payload.check_site_id, for the schema (the services check it again).
@@ -59,12 +57,8 @@ def _examples(*values: Any) -> ConfigDict:
 
 SiteId = Annotated[str, StringConstraints(pattern=SITE_ID_PATTERN), Field(examples=["norwich-pear-tree"])]
 InstantIn = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_in_range)]
-# Out: the upstream's own form, UTC with milliseconds and a Z, as in `outagesync sync --json`.
-Instant = Annotated[
-    datetime,
-    PlainSerializer(isoformat, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
+# Out: text made by domain.serialize.isoformat (UTC, milliseconds, Z), passed through as is.
+Instant = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Name = Annotated[str | None, Field(max_length=MAX_NAME_LENGTH, description="For display; empty means none.")]
 
 

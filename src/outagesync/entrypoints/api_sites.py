@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from outagesync.domain.models import ManagedSite
+from outagesync.domain.sites import managed_site_to_dict
 from outagesync.entrypoints.api_deps import StoreDep, require_token
 from outagesync.entrypoints.api_errors import problem_responses
 from outagesync.entrypoints.api_models import (
@@ -120,11 +121,4 @@ def remove_site(site_id: SiteIdPath, store: StoreDep) -> None:
 
 
 def _site(site: ManagedSite) -> Site:
-    return Site(
-        site_id=site.site_id,
-        name=site.name,
-        since=site.since,
-        enabled=site.enabled,
-        created_at=site.created_at,
-        updated_at=site.updated_at,
-    )
+    return Site.model_validate(managed_site_to_dict(site))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from outagesync.domain.models import RunReport, SiteResult
 from outagesync.domain.payload import payload_digest
-from outagesync.domain.serialize import run_report_to_dict, site_result_to_dict
+from outagesync.domain.serialize import isoformat, run_report_to_dict, site_result_to_dict
 from outagesync.entrypoints.api_deps import StateDep, UpstreamDep, now, require_token
 from outagesync.entrypoints.api_errors import (
     PROBLEMS,
@@ -137,7 +137,7 @@ async def sync_all(
 def _preview(result: SiteResult, limit: int) -> OutagePreview:
     return OutagePreview(
         site_id=result.site_id,
-        since=result.since,
+        since=isoformat(result.since),
         fetched=result.fetched,
         site_devices=result.site_devices,
         kept=result.kept,
