@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any, Self
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -38,29 +39,49 @@ class ChildRun:
 
 def run_child(args: list[str], env: dict[str, str] | None = None, timeout_s: float = 900) -> ChildRun:
     """Run `args` to completion; RuntimeError with its stderr if it fails or prints no JSON line."""
+    with tempfile.TemporaryFile() as stdout:
+        returncode, process_s, usage, errors = _run(args, env, timeout_s, stdout)
+        stdout.seek(0)
+        lines = stdout.read().decode().strip().splitlines()
+    if returncode != 0 or not lines:
+        raise RuntimeError(f"{' '.join(args)} failed ({returncode}):\n{errors[-3000:]}")
+    output = json.loads(lines[-1])
+    if not output.get("ok"):
+        raise RuntimeError(f"{' '.join(args)} reported a failure: {output}")
+    cpu_s = usage.ru_utime + usage.ru_stime
+    return ChildRun(output["work_s"], process_s, cpu_s, usage.ru_maxrss * 1024, output)
+
+
+def run_command(args: list[str], env: dict[str, str] | None = None, timeout_s: float = 900) -> ChildRun:
+    """Run a command whose output is not ours to read (e.g. `outagesync sync --json`); exit 0 required.
+
+    Its work time is its whole process's wall time, start-up included.
+    """
+    with tempfile.TemporaryFile() as stdout:
+        returncode, process_s, usage, errors = _run(args, env, timeout_s, stdout)
+    if returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:3])}... failed ({returncode}):\n{errors[-3000:]}")
+    cpu_s = usage.ru_utime + usage.ru_stime
+    return ChildRun(process_s, process_s, cpu_s, usage.ru_maxrss * 1024, {})
+
+
+def _run(
+    args: list[str], env: dict[str, str] | None, timeout_s: float, stdout: IO[bytes]
+) -> tuple[int, float, resource.struct_rusage, str]:
+    """(exit code, wall time, the child's own rusage, its stderr) of one run."""
     with tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, env=env)
-        assert proc.stdout is not None
+        proc = subprocess.Popen(args, stdout=stdout, stderr=stderr, env=env)
         killer = threading.Timer(timeout_s, proc.kill)  # wait4 below must reap it, not Popen.wait
         killer.start()
         try:
-            stdout = proc.stdout.read()
             _, status, usage = os.wait4(proc.pid, 0)  # the rusage of this one child
         finally:
             killer.cancel()
         process_s = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
-        errors = stderr.read().decode(errors="replace")
-    lines = stdout.decode().strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{errors[-3000:]}")
-    output = json.loads(lines[-1])
-    if not output.get("ok"):
-        raise RuntimeError(f"{' '.join(args)} reported a failure: {output}")
-    cpu_s = usage.ru_utime + usage.ru_stime
-    return ChildRun(output["work_s"], process_s, cpu_s, usage.ru_maxrss * 1024, output)
+        return proc.returncode, process_s, usage, stderr.read().decode(errors="replace")
 
 
 class SandboxProcess:

@@ -37,7 +37,8 @@ def targets_of(case: dict[str, Any]) -> list[dict[str, Any]]:
 def format_table(cases: list[dict[str, Any]]) -> str:
     head = (
         f"{'case':<16}{'outages':>10}{'ours s':>9}{'floor s':>9}{'plain s':>10}{'ours/floor':>11}"
-        f"{'plain/ours':>11}{'outages/s':>11}{'RSS MB':>8}{'RSS/body':>9}  requests (ours, per run)"
+        f"{'plain/ours':>11}{'outages/s':>11}{'RSS MB':>8}{'RSS/body':>9}{'CLI s':>7}"
+        "  requests (ours, per run)"
     )
     lines = [head, "-" * len(head)]
     for case in cases:
@@ -50,10 +51,13 @@ def format_table(cases: list[dict[str, Any]]) -> str:
             f"{case['name']:<16}{case['outages']:>10,}{ours['median_s']:>9.2f}{floor['median_s']:>9.2f}"
             f"{plain_s:>10}{ratios['ours_over_floor']:>11.2f}{ratios['plain_over_ours']:>11.1f}"
             f"{ours['outages_per_s']:>11,.0f}{ours['peak_rss_bytes'] / MB:>8.0f}"
-            f"{ratios['rss_over_body']:>9.2f}  {requests}"
+            f"{ratios['rss_over_body']:>9.2f}{case['cli']['process_s']:>7.2f}  {requests}"
         )
     notes = [case["plain"]["extrapolated"] for case in cases if case.get("plain", {}).get("extrapolated")]
     lines += [f"* plain: {note}" for note in notes]
+    lines.append(
+        "CLI s: one run of `outagesync sync SITE... --json`, start-up, report storage and JSON included"
+    )
     for case in cases:
         if case["name"] == "startup":
             lines.append(
@@ -106,7 +110,9 @@ def plot(cases: list[dict[str, Any]], path: Path) -> None:
                 s=90,
             )
     if many_devices:
-        times.scatter([], [], marker="o", facecolors="none", edgecolors="black", label="10,000 devices")
+        times.scatter(
+            [], [], marker="o", facecolors="none", edgecolors="black", label="1M, 10,000 devices (hollow)"
+        )
     if series:
         xs = [c["outages"] for c in series]
         limit = [TARGET_RSS_VS_BODY * c["outages_body_bytes"] / MB for c in series]
@@ -123,3 +129,26 @@ def plot(cases: list[dict[str, Any]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def markdown_table(cases: list[dict[str, Any]]) -> str:
+    """The results as a Markdown table, for docs/performance.md."""
+    rows = [
+        "| case | outages | ours s | floor s | plain s | ours / floor | plain / ours | peak RSS MB (x body) "
+        "| CLI s | requests (ours, one run) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for case in cases:
+        if case["name"] == "startup":
+            continue
+        ours, ratios = case["ours"], case["ratios"]
+        plain = f"{case['plain']['median_s']:.2f}" + (" *" if case["plain"].get("extrapolated") else "")
+        requests = ", ".join(f"{endpoint}: {count}" for endpoint, count in ours["requests"].items())
+        times = f"{ours['median_s']:.2f} | {case['floor']['median_s']:.2f} | {plain}"
+        speed = f"{ratios['ours_over_floor']:.2f} | {ratios['plain_over_ours']:.1f}"
+        memory = f"{ours['peak_rss_bytes'] / MB:.0f} ({ratios['rss_over_body']:.2f})"
+        rows.append(
+            f"| {case['name']} | {case['outages']:,} | {times} | {speed} | {memory} "
+            f"| {case['cli']['process_s']:.2f} | {requests} |"
+        )
+    return "\n".join(rows) + "\n"

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from measure import HERE, PYTHON, ChildRun, SandboxProcess, run_child, traffic_of
-from results import format_table, format_targets, plot, targets_of
+from measure import HERE, PYTHON, ChildRun, SandboxProcess, run_child, run_command, traffic_of
+from results import format_table, format_targets, markdown_table, plot, targets_of
 
 ROOT = HERE.parent
 CONCURRENCY = 8
@@ -61,7 +61,9 @@ def main() -> None:
     parser.add_argument("--case", action="append", choices=names, help="run only this case (repeatable)")
     parser.add_argument("--runs", type=int, help="runs per program and case (default: 5 small, 3 large)")
     parser.add_argument("--quick", action="store_true", help="one run of each: a smoke test, noisy")
-    parser.add_argument("--json", type=Path, default=HERE / "results" / "latest.json", help="results file")
+    parser.add_argument(
+        "--json", type=Path, default=HERE / "results" / "latest.json", help="results (and a .md table beside)"
+    )
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "performance.png", help="PNG plot")
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
@@ -76,6 +78,7 @@ def main() -> None:
     document = {"meta": _meta(duration_s, runs), "cases": results}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(document, indent=2) + "\n")
+    args.json.with_suffix(".md").write_text(markdown_table(results))
     plot(results, args.plot)
     print(format_table(results))
     print()
@@ -105,6 +108,7 @@ def measure_case(case: Case, runs: int | None) -> dict[str, Any]:
             for who, args in programs.items():
                 measured[who].append(_run_logged(sandbox, args))
                 _say(f"   run {run + 1}/{runs} {who}: {measured[who][-1][0].work_s:.2f} s")
+        cli = _run_cli(sandbox, sites, Path(tmp))
         plain_sites = sites[: case.plain_sites] if case.plain_sites else sites
         plain_args = [PYTHON, str(HERE / "plain_script.py"), *plain_sites]
         if case.plain_sample == 1:
@@ -129,6 +133,7 @@ def measure_case(case: Case, runs: int | None) -> dict[str, Any]:
         "runs": runs,
         **{who: _summary(case, runs_) for who, runs_ in measured.items()},
     }
+    result["cli"] = cli
     result["plain"].update(_plain_scaling(case))
     result["ratios"] = _ratios(result)
     return result
@@ -142,6 +147,18 @@ def _run_logged(sandbox: SandboxProcess, args: list[str]) -> tuple[ChildRun, dic
     if traffic.errors:
         raise RuntimeError(f"{args[1]}: {traffic.errors} request(s) were not answered 200: {traffic}")
     return run, {"requests": traffic.requests, "server_ms": traffic.server_ms}
+
+
+def _run_cli(sandbox: SandboxProcess, sites: list[str], tmp: Path) -> dict[str, Any]:
+    """One run of the real command, `outagesync sync SITE... --json`, start-up to exit: for information.
+
+    It also stores the report (SQLite in a temporary directory) and renders every item as JSON.
+    """
+    env = {**sandbox.env(), "OUTAGESYNC_DATABASE_URL": f"sqlite:///{tmp / 'reports.db'}"}
+    command = [str(Path(PYTHON).parent / "outagesync"), "sync", *sites, "--json"]
+    run = run_command(command, env)
+    _say(f"   outagesync sync --json: {run.process_s:.2f} s, {run.peak_rss_bytes / 2**20:.0f} MB")
+    return {"process_s": run.process_s, "cpu_s": run.cpu_s, "peak_rss_bytes": run.peak_rss_bytes}
 
 
 def _summary(case: Case, measured: list[tuple[ChildRun, dict[str, Any]]]) -> dict[str, Any]:
