@@ -36,7 +36,10 @@ def parse_instant(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"timestamp {text!r} has no time zone offset")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: before the first representable instant
+        raise ValueError(f"timestamp {text!r} is out of range") from None
 
 
 def is_before(text: str, since: datetime) -> bool:
