@@ -14,6 +14,7 @@ import pytest
 
 from outagesync.adapters.sandbox import DEFAULT_API_KEY, Sandbox
 from outagesync.config import Settings
+from tests.conftest import fresh_postgres_database
 from tests.e2e.api_server import ApiServer, client, make_settings, serving
 
 
@@ -30,19 +31,9 @@ def api_database_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"
         return
-    import sqlalchemy as sa
-
     server_url: str = request.getfixturevalue("postgres_server_url")
-    name = f"outagesync_api_test_{uuid.uuid4().hex[:16]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with fresh_postgres_database(server_url, "outagesync_api_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
