@@ -12,11 +12,37 @@ from outagesync.errors import ConfigError
 if TYPE_CHECKING:
     from outagesync.adapters.storage import SqlStore
     from outagesync.adapters.upstream import KrakenFlexClient
+    from outagesync.domain.models import Trigger
+    from outagesync.services.sync import SyncOptions
 
 NO_API_KEY = (
     "no API key: set KRAKENFLEX_API_KEY (or KRAKEN_API_KEY) in the environment or in a .env file, "
     "or add --sandbox to run against the built-in sandbox"
 )
+
+
+def sync_options(
+    settings: Settings, *, trigger: Trigger, dry_run: bool = False, skip_invalid: bool = False
+) -> SyncOptions:
+    """The run options the settings ask for, for the CLI and the REST API; ConfigError on a bad cutoff."""
+    from outagesync.domain.validate import parse_cutoff
+    from outagesync.services.sync import SyncOptions
+
+    try:
+        cutoff = parse_cutoff(settings.since)
+    except ValueError:
+        raise ConfigError(
+            f"invalid cutoff (--since or OUTAGESYNC_SINCE) {settings.since!r}: "
+            "use ISO 8601, e.g. 2022-01-01T00:00:00.000Z"
+        ) from None
+    return SyncOptions(
+        since=cutoff,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        concurrency=settings.concurrency,
+        trigger=trigger,
+        settings_digest=settings.digest(),
+    )
 
 
 @asynccontextmanager

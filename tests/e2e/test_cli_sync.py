@@ -144,7 +144,7 @@ def test_settings_from_a_dot_env_file(
 @pytest.mark.parametrize(
     ("args", "variables", "message"),
     [
-        (["sync", "--since", "yesterday"], {}, "invalid --since 'yesterday'"),
+        (["sync", "--since", "yesterday"], {}, "invalid cutoff (--since or OUTAGESYNC_SINCE) 'yesterday'"),
         (["sync", "../etc/passwd"], {}, "invalid site id"),
         (
             ["sync"],

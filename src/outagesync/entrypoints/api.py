@@ -19,12 +19,12 @@ from fastapi.responses import PlainTextResponse
 from outagesync import __version__, bootstrap
 from outagesync.adapters.storage import SqlStore
 from outagesync.config import Settings
-from outagesync.domain.validate import parse_cutoff
+from outagesync.domain.models import Trigger
 from outagesync.entrypoints import api_reports, api_sites, api_sync
 from outagesync.entrypoints.api_deps import ApiState, StoreDep, configured_token, require_token
 from outagesync.entrypoints.api_errors import BodyLimit, install_error_handlers, problem_responses
 from outagesync.entrypoints.api_models import Check, DatabaseCheck, Probe, Problem
-from outagesync.errors import ConfigError, StorageError
+from outagesync.errors import StorageError
 
 MAX_BODY_BYTES = 64 * 1024
 LOGGER = logging.getLogger("outagesync.api")
@@ -48,10 +48,7 @@ TAGS = [
 
 def create_app(settings: Settings) -> FastAPI:
     """The app for `settings`; ConfigError if they are unusable (a bad cutoff or database URL)."""
-    try:
-        since = parse_cutoff(settings.since)
-    except ValueError:
-        raise ConfigError(f"invalid OUTAGESYNC_SINCE {settings.since!r}: use ISO 8601") from None
+    options = bootstrap.sync_options(settings, trigger=Trigger.API)
     store = bootstrap.build_store(settings)
     app = FastAPI(
         title="outagesync",
@@ -60,7 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_tags=TAGS,
         lifespan=_lifespan(store),
     )
-    app.state.api = ApiState(settings, store, since, configured_token(settings))
+    app.state.api = ApiState(settings, store, options, configured_token(settings))
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     for router in (_health_router(), api_sites.router, api_sync.router, api_reports.router):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, cast
 
@@ -18,7 +18,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from outagesync import bootstrap
 from outagesync.adapters.storage import SqlStore
 from outagesync.config import Settings
-from outagesync.domain.models import Trigger
 from outagesync.services.ports import Upstream
 from outagesync.services.sync import SyncOptions
 
@@ -27,22 +26,15 @@ NO_API_KEY = "no KrakenFlex API key is configured: set KRAKENFLEX_API_KEY for th
 
 @dataclass(frozen=True, slots=True)
 class ApiState:
-    """What every request shares: settings, the store, the default cutoff, the token (None: no auth)."""
+    """What every request shares: settings, the store, the run options, the token (None: no auth)."""
 
     settings: Settings
     store: SqlStore
-    since: datetime
+    options: SyncOptions
     token: bytes | None
 
     def sync_options(self, *, dry_run: bool = False, skip_invalid: bool = False) -> SyncOptions:
-        return SyncOptions(
-            since=self.since,
-            dry_run=dry_run,
-            skip_invalid=skip_invalid,
-            concurrency=self.settings.concurrency,
-            trigger=Trigger.API,
-            settings_digest=self.settings.digest(),
-        )
+        return replace(self.options, dry_run=dry_run, skip_invalid=skip_invalid)
 
 
 def configured_token(settings: Settings) -> bytes | None:

@@ -151,22 +151,10 @@ def _run_sync(
 
     from outagesync import bootstrap
     from outagesync.domain.models import Trigger
-    from outagesync.domain.validate import parse_cutoff
-    from outagesync.services.sync import SyncOptions, sync_managed_sites, sync_sites
+    from outagesync.services.sync import sync_managed_sites, sync_sites
 
-    try:
-        cutoff = parse_cutoff(settings.since)
-    except ValueError:
-        raise ConfigError(
-            f"invalid --since {settings.since!r}: use ISO 8601, e.g. 2022-01-01T00:00:00.000Z"
-        ) from None
-    options = SyncOptions(
-        since=cutoff,
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
-        concurrency=settings.concurrency,
-        trigger=Trigger.CLI,
-        settings_digest=settings.digest(),
+    options = bootstrap.sync_options(
+        settings, trigger=Trigger.CLI, dry_run=dry_run, skip_invalid=skip_invalid
     )
     store = bootstrap.build_store(settings)
 
