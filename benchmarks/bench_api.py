@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 TOKEN = "bench-token"  # noqa: S105 - a throwaway token for a server on 127.0.0.1
-SERVE = "import typer; from outagesync.entrypoints.cli_serve import serve_command; typer.run(serve_command)"
+SERVE = "import typer; from outagesync.entrypoints.cli.serve import serve_command; typer.run(serve_command)"
 
 
 def store_reports(database_url: str, count: int) -> None:

@@ -26,7 +26,7 @@ import httpx
 
 KEY = "bench-key"
 RUN_COMMAND = (
-    "import typer; from outagesync.entrypoints.cli_sandbox import sandbox_command; typer.run(sandbox_command)"
+    "import typer; from outagesync.entrypoints.cli.sandbox import sandbox_command; typer.run(sandbox_command)"
 )
 
 
@@ -61,7 +61,7 @@ def _wait_for_url(log: Any, process: subprocess.Popen[bytes]) -> str:
 
 @contextmanager
 def sandbox_in_process(outages: int, devices: int, sites: int, seed: int) -> Iterator[tuple[str, float]]:
-    from outagesync.adapters.sandbox import Sandbox, generate_dataset
+    from outagesync.sandbox import Sandbox, generate_dataset
 
     started = time.perf_counter()
     with Sandbox(generate_dataset(outages, devices, sites, seed), api_key=KEY) as sandbox:

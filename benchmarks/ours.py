@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from outagesync.adapters.upstream import KrakenFlexClient
+from outagesync.adapters.krakenflex.client import KrakenFlexClient
 from outagesync.domain.models import RunReport
 from outagesync.services.ports import Fetched, Posted
 from outagesync.services.sync import SyncOptions, sync_sites

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 
-from outagesync.adapters.sandbox import Latency, Sandbox, generate_dataset
+from outagesync.sandbox import Latency, Sandbox, generate_dataset
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures. The sandbox fixtures come from the `outagesync_sandbox` pytest plugin (pyproject.toml)."""
+"""Shared fixtures. The sandbox fixtures come from the opt-in plugin outagesync.sandbox.pytest_plugin."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["outagesync.sandbox.pytest_plugin"]
 
 # ---------------------------------------------------------------------------------------------------------
 # Databases (storage). Every test gets its own: a SQLite file in tmp_path, or a PostgreSQL database created

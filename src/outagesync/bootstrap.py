@@ -1,4 +1,7 @@
-"""Builds adapters from Settings: the one place that names concrete classes."""
+"""Builds adapters from Settings: the one module that imports them. Entry points get ports back.
+
+Adapters are imported inside the functions, so that a command loads only what it uses.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,8 @@ from outagesync.config import Settings
 from outagesync.errors import ConfigError
 
 if TYPE_CHECKING:
-    from outagesync.adapters.storage import SqlStore
-    from outagesync.adapters.upstream import KrakenFlexClient
     from outagesync.domain.models import Trigger
+    from outagesync.services.ports import Store, Upstream
     from outagesync.services.sync import SyncOptions
 
 NO_API_KEY = (
@@ -25,7 +27,7 @@ def sync_options(
     settings: Settings, *, trigger: Trigger, dry_run: bool = False, skip_invalid: bool = False
 ) -> SyncOptions:
     """The run options the settings ask for, for the CLI and the REST API; ConfigError on a bad cutoff."""
-    from outagesync.domain.validate import parse_cutoff
+    from outagesync.domain.timestamps import parse_cutoff
     from outagesync.services.sync import SyncOptions
 
     try:
@@ -46,9 +48,9 @@ def sync_options(
 
 
 @asynccontextmanager
-async def open_upstream(settings: Settings) -> AsyncIterator[KrakenFlexClient]:
+async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
     """A KrakenFlex client for one run (its deadline starts now)."""
-    from outagesync.adapters.upstream import KrakenFlexClient, RetryPolicy
+    from outagesync.adapters.krakenflex.client import KrakenFlexClient, RetryPolicy
 
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise ConfigError(NO_API_KEY)
@@ -71,7 +73,7 @@ async def open_upstream(settings: Settings) -> AsyncIterator[KrakenFlexClient]:
         yield client
 
 
-def build_store(settings: Settings) -> SqlStore:
+def build_store(settings: Settings) -> Store:
     """The report and site store: SQLite in the user data directory unless OUTAGESYNC_DATABASE_URL is set."""
     from outagesync.adapters.storage import SqlStore
 
@@ -81,13 +83,9 @@ def build_store(settings: Settings) -> SqlStore:
 @contextmanager
 def embedded_sandbox(settings: Settings) -> Iterator[Settings]:
     """Start the built-in sandbox in this process and return settings that point at it."""
-    from outagesync.adapters.sandbox.server import Sandbox
-
-    with Sandbox() as sandbox:
-        yield settings.model_copy(update={"api_url": sandbox.url, "api_key": _secret(sandbox.api_key)})
-
-
-def _secret(value: str) -> object:
     from pydantic import SecretStr
 
-    return SecretStr(value)
+    from outagesync.sandbox.server import Sandbox
+
+    with Sandbox() as sandbox:
+        yield settings.model_copy(update={"api_url": sandbox.url, "api_key": SecretStr(sandbox.api_key)})

@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from outagesync import defaults
+from outagesync.defaults import DEFAULT_API_URL, DEFAULT_SINCE
 from outagesync.errors import ConfigError
 
-DEFAULT_API_URL = "https://api.krakenflex.systems/interview-tests-mock-api/v1"
-DEFAULT_SINCE = "2022-01-01T00:00:00.000Z"
+__all__ = ["DEFAULT_API_URL", "DEFAULT_SINCE", "Settings", "load_settings"]
 
 
 class Settings(BaseSettings):
@@ -30,17 +31,17 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("KRAKENFLEX_API_KEY", "KRAKEN_API_KEY")
     )
     since: str = DEFAULT_SINCE
-    max_attempts: int = Field(5, ge=1, le=100)
-    backoff_initial: float = Field(0.5, ge=0, le=600)
-    backoff_max: float = Field(30.0, ge=0, le=3600)
-    retry_after_max: float = Field(60.0, ge=0, le=3600)
-    rate_limit_max_attempts: int = Field(3, ge=1, le=100)
-    timeout: float = Field(30.0, gt=0, le=3600)
-    deadline: float = Field(300.0, gt=0, le=86400)
-    concurrency: int = Field(8, ge=1, le=256)
+    max_attempts: int = Field(defaults.MAX_ATTEMPTS, ge=1, le=100)
+    backoff_initial: float = Field(defaults.BACKOFF_INITIAL_S, ge=0, le=600)
+    backoff_max: float = Field(defaults.BACKOFF_MAX_S, ge=0, le=3600)
+    retry_after_max: float = Field(defaults.RETRY_AFTER_MAX_S, ge=0, le=3600)
+    rate_limit_max_attempts: int = Field(defaults.RATE_LIMIT_MAX_ATTEMPTS, ge=1, le=100)
+    timeout: float = Field(defaults.TIMEOUT_S, gt=0, le=3600)
+    deadline: float = Field(defaults.DEADLINE_S, gt=0, le=86400)
+    concurrency: int = Field(defaults.CONCURRENCY, ge=1, le=256)
     database_url: str | None = None
     api_token: SecretStr | None = None
-    report_items_max: int = Field(10_000, ge=0)
+    report_items_max: int = Field(defaults.REPORT_ITEMS_MAX, ge=0)
 
     @field_validator("api_url")
     @classmethod

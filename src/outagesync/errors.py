@@ -1,21 +1,26 @@
-"""The exception tree, its user-facing messages and exit codes. Imports nothing of ours.
+"""The exception tree and its user-facing messages. Imports nothing of ours.
 
-    OutageSyncError              base; str(exc) is shown to the user as is        exit 1
-    ├── ConfigError              missing or invalid setting or flag               exit 2
-    │   └── InvalidSiteId        a site id that must not go into a URL
-    ├── UpstreamError            the KrakenFlex API failed us                     exit 1
-    │   ├── ApiKeyRejected       403: "the API key was rejected"
-    │   ├── UnknownSite          404: "unknown site: <id>"
-    │   ├── PayloadRejected      400: "the upstream rejected the payload: <its message>"
-    │   ├── UpstreamRejected     any other 4xx
-    │   └── UpstreamUnavailable  5xx, 429, timeout or connection error after every retry
-    ├── InvalidUpstreamData      "<endpoint> record <index>: <field>: <problem>"
-    ├── StorageError             the report database failed us
-    ├── ReportNotFound
-    ├── SiteNotManaged           no managed site with that id
-    └── SiteAlreadyManaged       a managed site with that id exists
+    OutageSyncError              base; str(exc) is shown to the user as is     internal-error
+    ├── ConfigError              a missing or invalid setting                  config-error
+    ├── InvalidInput             a bad argument, flag or request parameter     invalid-request
+    │   └── InvalidSiteId        a site id that must not go into a URL         invalid-site-id
+    ├── UpstreamError            the KrakenFlex API failed us                  upstream-error
+    │   ├── ApiKeyRejected       403: "the API key was rejected"               upstream-key-rejected
+    │   ├── UnknownSite          404: "unknown site: <id>"                     unknown-site
+    │   ├── PayloadRejected      400: "the upstream rejected the payload: ..." upstream-rejected-payload
+    │   ├── UpstreamRejected     any other 4xx                                 upstream-rejected
+    │   └── UpstreamUnavailable  5xx, 429, timeout, connection error           upstream-unavailable
+    ├── InvalidUpstreamData      "<endpoint> record <index>: <field>: ..."     invalid-upstream-data
+    ├── StorageError             the report database failed us                 storage-unavailable
+    ├── ReportNotFound                                                         report-not-found
+    ├── SiteNotManaged           no managed site with that id                  site-not-managed
+    ├── SiteAlreadyManaged       a managed site with that id exists            site-already-managed
+    └── RunInterrupted           the run stopped before the site finished      interrupted
 
-Messages say what happened and what to do; they never hold the API key.
+Every class has a stable `code` (the right column): reports store it, the REST API's problem types and
+the CLI's exit codes are looked up by it (one table each, in the entry points). A code never changes
+once released; a new condition gets a new class and a new code. Messages say what happened and what to
+do; they never hold the API key.
 """
 
 from __future__ import annotations
@@ -24,21 +29,31 @@ from __future__ import annotations
 class OutageSyncError(Exception):
     """Base of every error we expect; its message is shown to the user as is."""
 
-    exit_code = 1
+    code = "internal-error"
 
 
 class ConfigError(OutageSyncError):
-    """A missing or invalid setting or flag."""
+    """A missing or invalid setting (environment, `.env`, or a flag that sets one)."""
 
-    exit_code = 2
+    code = "config-error"
 
 
-class InvalidSiteId(ConfigError):
+class InvalidInput(OutageSyncError):
+    """A bad argument of a use case: a flag's value, a request parameter, a cursor, a time range."""
+
+    code = "invalid-request"
+
+
+class InvalidSiteId(InvalidInput):
     """A site id that cannot be a KrakenFlex site id (and must not go into a URL)."""
+
+    code = "invalid-site-id"
 
 
 class UpstreamError(OutageSyncError):
     """The KrakenFlex API failed us; `attempts` is how many requests were made."""
+
+    code = "upstream-error"
 
     def __init__(self, message: str, *, endpoint: str = "", attempts: int = 1, status: int | None = None):
         super().__init__(message)
@@ -50,31 +65,61 @@ class UpstreamError(OutageSyncError):
 class ApiKeyRejected(UpstreamError):
     """403: the API key is missing or wrong."""
 
+    code = "upstream-key-rejected"
+
 
 class UnknownSite(UpstreamError):
     """404: the upstream does not know the site."""
+
+    code = "unknown-site"
 
 
 class PayloadRejected(UpstreamError):
     """400: the upstream refused what we posted; `upstream_message` is its reason."""
 
-    def __init__(self, upstream_message: str, **kwargs: object) -> None:
-        super().__init__(f"the upstream rejected the payload: {upstream_message}", **kwargs)  # type: ignore[arg-type]
+    code = "upstream-rejected-payload"
+
+    def __init__(
+        self, upstream_message: str, *, endpoint: str = "", attempts: int = 1, status: int | None = None
+    ) -> None:
+        super().__init__(
+            f"the upstream rejected the payload: {upstream_message}",
+            endpoint=endpoint,
+            attempts=attempts,
+            status=status,
+        )
         self.upstream_message = upstream_message
 
 
 class UpstreamRejected(UpstreamError):
     """Any other 4xx: deterministic, so never retried."""
 
+    code = "upstream-rejected"
+
 
 class UpstreamUnavailable(UpstreamError):
     """5xx, 429, timeout or connection error, still failing after every retry."""
 
+    code = "upstream-unavailable"
+
 
 class InvalidUpstreamData(OutageSyncError):
-    """An upstream response does not match the contract (names endpoint, record and field)."""
+    """An upstream response does not match the contract (names endpoint, record and field).
 
-    def __init__(self, endpoint: str, problem: str, *, index: int | None = None, field: str | None = None):
+    `attempts` is how many requests it took to receive the response that failed validation.
+    """
+
+    code = "invalid-upstream-data"
+
+    def __init__(
+        self,
+        endpoint: str,
+        problem: str,
+        *,
+        index: int | None = None,
+        field: str | None = None,
+        attempts: int = 1,
+    ):
         where = endpoint
         if index is not None:
             where += f" record {index}"
@@ -85,19 +130,42 @@ class InvalidUpstreamData(OutageSyncError):
         self.index = index
         self.field = field
         self.problem = problem
+        self.attempts = attempts
 
 
 class StorageError(OutageSyncError):
     """The report database could not be reached or refused the operation."""
 
+    code = "storage-unavailable"
+
 
 class ReportNotFound(OutageSyncError):
     """No run or site report with that id."""
+
+    code = "report-not-found"
 
 
 class SiteNotManaged(OutageSyncError):
     """No managed site with that id."""
 
+    code = "site-not-managed"
+
 
 class SiteAlreadyManaged(OutageSyncError):
     """A managed site with that id already exists."""
+
+    code = "site-already-managed"
+
+
+class RunInterrupted(OutageSyncError):
+    """The run was stopped (Ctrl-C, shutdown) before the site finished; its report says `interrupted`."""
+
+    code = "interrupted"
+
+
+def error_classes() -> list[type[OutageSyncError]]:
+    """Every class of the tree, the base first: what the code tables must cover (their tests check it)."""
+    found: list[type[OutageSyncError]] = [OutageSyncError]
+    for cls in found:
+        found.extend(cls.__subclasses__())
+    return found

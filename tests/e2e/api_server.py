@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from outagesync.adapters.sandbox import Sandbox
+from outagesync.sandbox import Sandbox
 from outagesync.config import Settings
 from outagesync.entrypoints.api import create_app
 

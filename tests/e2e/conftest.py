@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from outagesync.adapters.sandbox import DEFAULT_API_KEY, Sandbox
+from outagesync.sandbox import DEFAULT_API_KEY, Sandbox
 from outagesync.config import Settings
 from tests.conftest import fresh_postgres_database
 from tests.e2e.api_server import ApiServer, client, make_settings, serving

@@ -12,7 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from outagesync.config import Settings
-from outagesync.entrypoints.cli_serve import serve_command
+from outagesync.entrypoints.cli.serve import serve_command
 from tests.e2e.api_server import ApiServer, serving
 
 PUBLIC = {("get", "/which"), ("get", "/check")}

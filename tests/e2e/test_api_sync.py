@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from outagesync.adapters.sandbox import Dataset, Latency, Sandbox, ServerError
+from outagesync.sandbox import Dataset, Latency, Sandbox, ServerError
 from outagesync.adapters.storage import SqlStore
 from outagesync.config import Settings
 from outagesync.domain.reports import ReportFilter

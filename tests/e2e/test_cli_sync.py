@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from outagesync.adapters.sandbox import FailFirst, Latency, Sandbox, ServerError
+from outagesync.sandbox import FailFirst, Latency, Sandbox, ServerError
 from outagesync.entrypoints.cli import app
 
 SECRET_KEY = "s3cr3t-key-do-not-print"

@@ -10,8 +10,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from outagesync.adapters.sandbox import FailFirst, Sandbox, generate_dataset
-from outagesync.adapters.upstream import KrakenFlexClient, RetryPolicy
+from outagesync.sandbox import FailFirst, Sandbox, generate_dataset
+from outagesync.adapters.krakenflex.client import KrakenFlexClient, RetryPolicy
 from outagesync.domain.models import RunReport, SiteOutage, SiteStatus
 from outagesync.services.sync import SyncOptions, sync_sites
 

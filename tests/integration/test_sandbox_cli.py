@@ -13,11 +13,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from outagesync.entrypoints.cli_sandbox import sandbox_command
+from outagesync.entrypoints.cli.sandbox import sandbox_command
 
 # The command as the lead's cli.py registers it, without depending on the rest of the CLI.
 RUN_COMMAND = (
-    "import typer; from outagesync.entrypoints.cli_sandbox import sandbox_command; typer.run(sandbox_command)"
+    "import typer; from outagesync.entrypoints.cli.sandbox import sandbox_command; typer.run(sandbox_command)"
 )
 OPTIONS = [
     "--host",

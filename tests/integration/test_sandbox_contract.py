@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from outagesync.adapters.sandbox import Dataset, Sandbox
+from outagesync.sandbox import Dataset, Sandbox
 
 DATA = Path(__file__).parent.parent / "data"
 CANONICAL = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

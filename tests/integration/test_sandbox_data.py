@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from outagesync.adapters.sandbox import (
+from outagesync.sandbox import (
     Dataset,
     Sandbox,
     generate_dataset,

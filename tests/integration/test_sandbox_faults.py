@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from outagesync.adapters.sandbox import (
+from outagesync.sandbox import (
     DropConnection,
     FailFirst,
     Latency,

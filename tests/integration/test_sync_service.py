@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from outagesync.adapters.sandbox import Dataset, FailFirst, Sandbox, ServerError, TruncatedBody
-from outagesync.adapters.upstream import KrakenFlexClient, RetryPolicy
+from outagesync.sandbox import Dataset, FailFirst, Sandbox, ServerError, TruncatedBody
+from outagesync.adapters.krakenflex.client import KrakenFlexClient, RetryPolicy
 from outagesync.domain.models import RunReport, RunStatus, SiteStatus
 from outagesync.services.sync import SyncOptions, sync_sites
 

@@ -9,9 +9,9 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from outagesync.adapters.sandbox import DropConnection, FailFirst, Latency, RateLimit, Sandbox, ServerError
-from outagesync.adapters.sandbox.faults import TruncatedBody
-from outagesync.adapters.upstream import KrakenFlexClient, RetryPolicy, _retry_after
+from outagesync.sandbox import DropConnection, FailFirst, Latency, RateLimit, Sandbox, ServerError
+from outagesync.sandbox.faults import TruncatedBody
+from outagesync.adapters.krakenflex.client import KrakenFlexClient, RetryPolicy, _retry_after
 from outagesync.errors import ApiKeyRejected, PayloadRejected, UnknownSite, UpstreamError, UpstreamUnavailable
 
 FAST = RetryPolicy(max_attempts=4, backoff_initial_s=0.01, backoff_max_s=0.05, deadline_s=20)

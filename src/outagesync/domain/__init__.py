@@ -1,1 +1,1 @@
-"""The pure core: models, validation of upstream data, the selection rules. No I/O, no clock, no settings."""
+"""The core's pure parts: models, identifier rules, timestamps, the selection rules, the payload. No I/O."""

@@ -12,6 +12,11 @@ from enum import StrEnum
 
 import msgspec
 
+# The upstream endpoints, as reports name them (keys of SiteResult.calls, prefixes of error messages).
+OUTAGES_ENDPOINT = "GET /outages"
+SITE_INFO_ENDPOINT = "GET /site-info"
+POST_ENDPOINT = "POST /site-outages"
+
 
 class Outage(msgspec.Struct, frozen=True, gc=False):
     """One `GET /outages` record; `begin` and `end` are kept exactly as received."""
@@ -61,6 +66,25 @@ class InvalidRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DecodedOutages:
+    """The valid outages in upstream order, the invalid records, and the outages released by decoding.
+
+    `released` counts, per device id, the valid outages that began before the decoder's `release_before`
+    and were not kept in `outages` (no site of the run can post them); `released_count` is their total.
+    """
+
+    outages: list[Outage]
+    invalid: list[InvalidRecord]
+    released: dict[str, int] = field(default_factory=dict)
+    released_count: int = 0
+
+    @property
+    def fetched(self) -> int:
+        """How many records the body held: kept, released and invalid."""
+        return len(self.outages) + self.released_count + len(self.invalid)
+
+
+@dataclass(frozen=True, slots=True)
 class Selection:
     """What the rules made of one site's data: the items to post and why the others were dropped."""
 
@@ -102,7 +126,9 @@ class CallStats:
 
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
-    type: str
+    """Why a site failed: the error's stable `code` (see outagesync.errors) and its message."""
+
+    code: str
     message: str
 
 

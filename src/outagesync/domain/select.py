@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import chain
 
-from outagesync.domain.models import Outage, Selection, SiteInfo
-from outagesync.domain.validate import DecodedOutages, is_before
+from outagesync.domain.models import DecodedOutages, Outage, Selection, SiteInfo
+from outagesync.domain.timestamps import is_before
 
 DeviceIndex = Mapping[str, list[int]]  # device id -> positions of its outages, ascending
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
-
-from outagesync.domain.models import ManagedSite
-from outagesync.domain.serialize import isoformat
+from typing import Literal
 
 
 class Keep(Enum):
@@ -31,15 +28,3 @@ class SiteChanges:
     @property
     def is_empty(self) -> bool:
         return self.name is KEEP and self.since is KEEP and self.enabled is KEEP
-
-
-def managed_site_to_dict(site: ManagedSite) -> dict[str, Any]:
-    """The JSON shape of a managed site, for `sites ... --json` and the REST API."""
-    return {
-        "site_id": site.site_id,
-        "name": site.name,
-        "since": isoformat(site.since) if site.since else None,
-        "enabled": site.enabled,
-        "created_at": isoformat(site.created_at),
-        "updated_at": isoformat(site.updated_at),
-    }

@@ -10,8 +10,8 @@ import asyncio
 from dataclasses import replace
 from datetime import datetime
 
+from outagesync.domain.ids import check_site_id
 from outagesync.domain.models import RunReport, SiteResult
-from outagesync.domain.payload import check_site_id
 from outagesync.errors import SiteNotManaged
 from outagesync.services.ports import ReportStore, SiteStore, Upstream
 from outagesync.services.sync import Clock, SyncOptions, sync_sites

@@ -1,21 +1,27 @@
-"""The small interfaces the use cases need; adapters implement them, tests use the real adapters."""
+"""The interfaces the use cases and entry points need; adapters implement them, bootstrap builds them.
+
+They speak domain values only: no bytes, no HTTP, no SQL. Unit tests of the use cases use small fakes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
-from outagesync.domain.models import ManagedSite, RunReport
+from outagesync.domain.models import DecodedOutages, ManagedSite, RunReport, SiteInfo, SiteOutage
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, StoredReport
 from outagesync.domain.sites import SiteChanges
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
-class Fetched:
-    """A successful upstream response body and the number of requests it took."""
+class Fetched(Generic[T]):
+    """A successful, decoded upstream response and the number of requests it took."""
 
-    body: bytes
+    value: T
     attempts: int
 
 
@@ -29,13 +35,26 @@ class Posted:
 
 
 class Upstream(Protocol):
-    """The KrakenFlex API. Failures raise `UpstreamError` subclasses carrying `attempts`."""
+    """The KrakenFlex API, its responses validated and decoded.
 
-    async def fetch_outages(self) -> Fetched: ...
+    Failures raise `UpstreamError` subclasses, and `InvalidUpstreamData` for a response that breaks
+    the contract; both carry `attempts`.
+    """
 
-    async def fetch_site_info(self, site_id: str) -> Fetched: ...
+    async def fetch_outages(
+        self, *, skip_invalid: bool = False, release_before: datetime | None = None
+    ) -> Fetched[DecodedOutages]:
+        """Every outage; with `release_before`, those that began before it are only counted (see
+        DecodedOutages); with `skip_invalid`, invalid records are listed instead of raising."""
+        ...
 
-    async def post_site_outages(self, site_id: str, body: bytes) -> Posted: ...
+    async def fetch_site_info(self, site_id: str) -> Fetched[SiteInfo]:
+        """The site and its devices (its id checked against `site_id`)."""
+        ...
+
+    async def post_site_outages(self, site_id: str, items: Sequence[SiteOutage]) -> Posted:
+        """Replace the site's outage list with `items`."""
+        ...
 
 
 class ReportStore(Protocol):
@@ -74,3 +93,41 @@ class SiteStore(Protocol):
     def update_site(self, site_id: str, changes: SiteChanges) -> ManagedSite: ...  # SiteNotManaged
 
     def remove_site(self, site_id: str) -> None: ...  # SiteNotManaged
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """A health check's outcome: reachable (`ok`), schema at the newest revision (`migrated`)."""
+
+    ok: bool
+    migrated: bool
+    revision: str | None
+    error: str | None
+    elapsed_s: float
+
+
+class StoreAdmin(Protocol):
+    """The database behind the stores: which one, its schema, its health. Failures raise `StorageError`."""
+
+    @property
+    def database(self) -> str:
+        """The database URL for people to read: password hidden."""
+        ...
+
+    def upgrade(self, revision: str = "head") -> None: ...
+
+    def downgrade(self, revision: str) -> None: ...
+
+    def current_revision(self) -> str | None: ...
+
+    def head_revision(self) -> str: ...
+
+    def check(self) -> StoreHealth:
+        """A real round trip to the database; never raises, never migrates."""
+        ...
+
+
+class Store(ReportStore, ReportHistory, SiteStore, StoreAdmin, Protocol):
+    """Everything one database holds, as bootstrap builds it; `dispose` closes its connections."""
+
+    def dispose(self) -> None: ...

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from outagesync.domain.ids import check_name, check_site_id
 from outagesync.domain.models import ManagedSite
-from outagesync.domain.payload import check_site_id
 from outagesync.domain.reports import check_aware, check_limit
 from outagesync.domain.sites import KEEP, Keep, SiteChanges
-from outagesync.errors import ConfigError
+from outagesync.errors import InvalidInput
 from outagesync.services.ports import SiteStore
-
-MAX_NAME_LENGTH = 200
 
 
 def add_site(
@@ -27,11 +25,11 @@ def add_site(
 ) -> ManagedSite:
     """Start managing a site. `name` is for display ("" means none); `since` (aware) overrides the cutoff.
 
-    Raises InvalidSiteId, ConfigError for a bad name or naive `since`, SiteAlreadyManaged.
+    Raises InvalidSiteId, InvalidInput for a bad name or naive `since`, SiteAlreadyManaged.
     """
     return sites.add_site(
         check_site_id(site_id),
-        name=_check_name(name),
+        name=check_name(name),
         since=check_aware("cutoff", since),
         enabled=enabled,
     )
@@ -63,27 +61,18 @@ def update_site(
 ) -> ManagedSite:
     """Change what is given (None or "" clears name or since; KEEP leaves a field alone); the updated site.
 
-    Raises ConfigError when nothing is to change, SiteNotManaged when the site is not managed.
+    Raises InvalidInput when nothing is to change, SiteNotManaged when the site is not managed.
     """
     changes = SiteChanges(
-        name=name if name is KEEP else _check_name(name),
+        name=name if name is KEEP else check_name(name),
         since=since if since is KEEP else check_aware("cutoff", since),
         enabled=enabled,
     )
     if changes.is_empty:
-        raise ConfigError("nothing to update: give a new name, cutoff or enabled flag")
+        raise InvalidInput("nothing to update: give a new name, cutoff or enabled flag")
     return sites.update_site(check_site_id(site_id), changes)
 
 
 def remove_site(site_id: str, *, sites: SiteStore) -> None:
     """Stop managing a site (its reports are kept); SiteNotManaged if it is not managed."""
     sites.remove_site(check_site_id(site_id))
-
-
-def _check_name(name: str | None) -> str | None:
-    if name is None or not name.strip():
-        return None
-    name = name.strip()
-    if len(name) > MAX_NAME_LENGTH or not name.isprintable():
-        raise ConfigError(f"invalid site name: use at most {MAX_NAME_LENGTH} printable characters")
-    return name

@@ -9,28 +9,33 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from outagesync.defaults import CONCURRENCY
+from outagesync.domain.ids import check_site_id
 from outagesync.domain.models import (
+    OUTAGES_ENDPOINT,
+    POST_ENDPOINT,
+    SITE_INFO_ENDPOINT,
     CallStats,
+    DecodedOutages,
     ErrorInfo,
     RunReport,
     SiteResult,
     SiteStatus,
     Trigger,
 )
-from outagesync.domain.payload import check_site_id, encode_payload
 from outagesync.domain.select import DeviceIndex, index_by_device, select_decoded_site_outages
-from outagesync.domain.validate import (
-    OUTAGES_ENDPOINT,
-    POST_ENDPOINT,
-    SITE_INFO_ENDPOINT,
-    DecodedOutages,
-    decode_outages,
-    decode_site_info,
+from outagesync.errors import (
+    InvalidUpstreamData,
+    OutageSyncError,
+    PayloadRejected,
+    RunInterrupted,
+    StorageError,
+    UpstreamError,
 )
-from outagesync.errors import OutageSyncError, PayloadRejected, StorageError, UpstreamError
 from outagesync.services.ports import ReportStore, SiteStore, Upstream
 
 Clock = Callable[[], datetime]
+INTERRUPTED_MESSAGE = "the run was interrupted before this site finished"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +46,7 @@ class SyncOptions:
     since_by_site: Mapping[str, datetime] = field(default_factory=dict)  # per-site cutoff overrides
     dry_run: bool = False
     skip_invalid: bool = False
-    concurrency: int = 8
+    concurrency: int = CONCURRENCY
     trigger: Trigger = Trigger.CLI
     settings_digest: str = ""
 
@@ -137,14 +142,14 @@ class _Run:
 
     async def _fetch_outages(self) -> DecodedOutages:
         try:
-            fetched = await self.upstream.fetch_outages()
-        except UpstreamError as exc:
+            fetched = await self.upstream.fetch_outages(
+                skip_invalid=self.options.skip_invalid, release_before=self.earliest_since()
+            )
+        except (UpstreamError, InvalidUpstreamData) as exc:
             self.outages_attempts = exc.attempts
             raise
         self.outages_attempts = fetched.attempts
-        return decode_outages(
-            fetched.body, skip_invalid=self.options.skip_invalid, release_before=self.earliest_since()
-        )
+        return fetched.value
 
     async def sync_site(self, site_id: str) -> SiteResult:
         self.started[site_id] = self.clock()
@@ -155,7 +160,7 @@ class _Run:
         )
         try:
             result = await self._sync_site(site_id, calls, partial)
-        except OutageSyncError as exc:
+        except OutageSyncError as exc:  # before the POST: nothing was sent for this site
             result = self._failed(partial, calls, exc)
         if self.on_site_done is not None:
             self.on_site_done(result)
@@ -166,11 +171,11 @@ class _Run:
         async with self.limit:
             try:
                 fetched = await self.upstream.fetch_site_info(site_id)
-            except UpstreamError as exc:
+            except (UpstreamError, InvalidUpstreamData) as exc:
                 calls[SITE_INFO_ENDPOINT] = CallStats(exc.attempts)
                 raise
             calls[SITE_INFO_ENDPOINT] = CallStats(fetched.attempts)
-            site = decode_site_info(fetched.body, site_id)
+            site = fetched.value
         try:
             decoded = await asyncio.shield(outages)
         finally:
@@ -188,13 +193,13 @@ class _Run:
         )
         if self.options.dry_run:
             return replace(partial, status=SiteStatus.DRY_RUN, finished_at=self.clock(), calls=dict(calls))
-        body = encode_payload(selection.items)
         async with self.limit:
             try:
-                posted = await self.upstream.post_site_outages(site_id, body)
+                posted = await self.upstream.post_site_outages(site_id, selection.items)
             except UpstreamError as exc:
                 calls[POST_ENDPOINT] = CallStats(exc.attempts)
-                raise _PostFailed(partial, exc) from exc
+                # the report keeps what was selected: it says what we tried to send
+                return self._failed(partial, calls, exc, post_status=exc.status)
         calls[POST_ENDPOINT] = CallStats(posted.attempts)
         return replace(
             partial,
@@ -205,20 +210,22 @@ class _Run:
             upstream_message=posted.message,
         )
 
-    def _failed(self, partial: SiteResult, calls: dict[str, CallStats], exc: OutageSyncError) -> SiteResult:
-        post_status = message = None
-        if isinstance(exc, _PostFailed):
-            partial, exc = exc.partial, exc.cause
-            post_status = exc.status
-            message = exc.upstream_message if isinstance(exc, PayloadRejected) else None
+    def _failed(
+        self,
+        partial: SiteResult,
+        calls: dict[str, CallStats],
+        exc: OutageSyncError,
+        *,
+        post_status: int | None = None,
+    ) -> SiteResult:
         return replace(
             partial,
             status=SiteStatus.FAILED,
             finished_at=self.clock(),
             calls=dict(calls),
             post_status=post_status,
-            upstream_message=message,
-            error=ErrorInfo(type(exc).__name__, str(exc)),
+            upstream_message=exc.upstream_message if isinstance(exc, PayloadRejected) else None,
+            error=ErrorInfo(exc.code, str(exc)),
         )
 
     def report(
@@ -239,7 +246,7 @@ class _Run:
                     begun,
                     now,
                     self.since(site_id),
-                    error=ErrorInfo("Interrupted", "the run was interrupted before this site finished"),
+                    error=ErrorInfo(RunInterrupted.code, INTERRUPTED_MESSAGE),
                 )
             )
         if self._outages is not None:
@@ -256,15 +263,6 @@ class _Run:
             dry_run=self.options.dry_run,
             sites=tuple(sites),
         )
-
-
-class _PostFailed(OutageSyncError):
-    """Carries what was selected past a failed POST, so the report says what we tried to send."""
-
-    def __init__(self, partial: SiteResult, cause: UpstreamError) -> None:
-        super().__init__(str(cause))
-        self.partial = partial
-        self.cause = cause
 
 
 async def sync_managed_sites(

@@ -3,6 +3,6 @@
 Imported lazily (by bootstrap) so that `outagesync --help` never loads SQLAlchemy.
 """
 
-from outagesync.adapters.storage.store import SqlStore, StoreHealth
+from outagesync.adapters.storage.store import SqlStore
 
-__all__ = ["SqlStore", "StoreHealth"]
+__all__ = ["SqlStore"]

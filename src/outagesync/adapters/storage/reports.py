@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from outagesync.adapters.storage.tables import runs, site_reports
+from outagesync.domain.ids import REPORT_ID_MIN_PREFIX
 from outagesync.domain.models import (
     CallStats,
     ErrorInfo,
@@ -23,16 +24,10 @@ from outagesync.domain.models import (
     Trigger,
 )
 from outagesync.domain.payload import payload_digest
-from outagesync.domain.reports import (
-    ReportCursor,
-    ReportFilter,
-    ReportPage,
-    StoredReport,
-    encode_cursor,
-)
+from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, RunInfo, StoredReport
 from outagesync.errors import ReportNotFound
+from outagesync.presenters.json import items_to_builtins
 
-MIN_PREFIX = 8  # `reports show` accepts an id prefix this long, as tables show shortened ids
 _RUN_COLUMNS = (runs.c.trigger, runs.c.status.label("run_status"), runs.c.dry_run)
 
 
@@ -82,9 +77,9 @@ def _site_row(site: SiteResult, run_id: str, items_max: int) -> dict[str, Any]:
         ],
         "post_status": site.post_status,
         "upstream_message": site.upstream_message,
-        "error_type": site.error.type if site.error else None,
+        "error_code": site.error.code if site.error else None,
         "error_message": site.error.message if site.error else None,
-        "items": [{"id": i.id, "name": i.name, "begin": i.begin, "end": i.end} for i in kept_items],
+        "items": items_to_builtins(kept_items),
         "items_total": len(site.items),
         "items_digest": payload_digest(site.items),
         "items_truncated": len(kept_items) < len(site.items),
@@ -107,18 +102,18 @@ def list_reports(
     query = query.order_by(site_reports.c.started_at.desc(), site_reports.c.id.desc()).limit(limit + 1)
     rows = connection.execute(query).mappings().all()
     reports = tuple(_stored_report(row, with_items=False) for row in rows[:limit])
-    next_cursor = None
+    more_after = None
     if len(rows) > limit:
-        last = reports[-1]
-        next_cursor = encode_cursor(ReportCursor(last.started_at, last.report_id))
-    return ReportPage(reports, next_cursor)
+        last = reports[-1].site
+        more_after = ReportCursor(last.started_at, last.report_id)
+    return ReportPage(reports, more_after)
 
 
 def get_report(connection: sa.Connection, report_id: str) -> StoredReport:
     """The report with its stored items, by id or unique id prefix; ReportNotFound otherwise."""
     query = sa.select(site_reports, *_RUN_COLUMNS).join_from(site_reports, runs)
     row = connection.execute(query.where(site_reports.c.id == report_id)).mappings().first()
-    if row is None and len(report_id) >= MIN_PREFIX:
+    if row is None and len(report_id) >= REPORT_ID_MIN_PREFIX:
         by_prefix = query.where(site_reports.c.id.startswith(report_id, autoescape=True)).limit(2)
         rows = connection.execute(by_prefix).mappings().all()
         if len(rows) > 1:
@@ -162,14 +157,10 @@ def _conditions(where: ReportFilter) -> Sequence[sa.ColumnElement[bool]]:
 
 
 def _stored_report(row: sa.RowMapping, *, with_items: bool) -> StoredReport:
-    error = ErrorInfo(row["error_type"], row["error_message"] or "") if row["error_type"] else None
-    items = tuple(SiteOutage(**item) for item in row["items"]) if with_items else None
-    return StoredReport(
+    error = ErrorInfo(row["error_code"], row["error_message"] or "") if row["error_code"] else None
+    items = tuple(SiteOutage(**item) for item in row["items"]) if with_items else ()
+    site = SiteResult(
         report_id=row["id"],
-        run_id=row["run_id"],
-        trigger=Trigger(row["trigger"]),
-        run_status=RunStatus(row["run_status"]),
-        dry_run=row["dry_run"],
         site_id=row["site_id"],
         status=SiteStatus(row["status"]),
         started_at=row["started_at"],
@@ -180,14 +171,20 @@ def _stored_report(row: sa.RowMapping, *, with_items: bool) -> StoredReport:
         kept=row["kept"],
         dropped_before_cutoff=row["dropped_before_cutoff"],
         dropped_unknown_device=row["dropped_unknown_device"],
-        invalid_total=row["invalid"],
         invalid_records=tuple(InvalidRecord(**record) for record in row["invalid_records"]),
         calls={call["endpoint"]: CallStats(call["attempts"]) for call in row["calls"]},
         post_status=row["post_status"],
         upstream_message=row["upstream_message"],
         error=error,
+        items=items,
+    )
+    run = RunInfo(row["run_id"], Trigger(row["trigger"]), RunStatus(row["run_status"]), row["dry_run"])
+    return StoredReport(
+        site=site,
+        run=run,
+        invalid_total=row["invalid"],
         items_total=row["items_total"],
         items_digest=row["items_digest"],
         items_truncated=row["items_truncated"],
-        items=items,
+        items_loaded=with_items,
     )

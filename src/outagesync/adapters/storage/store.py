@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -26,29 +25,19 @@ from outagesync.adapters.storage.engine import (
     sqlite_path,
     storage_errors,
 )
+from outagesync.defaults import REPORT_ITEMS_MAX
 from outagesync.domain.models import ManagedSite, RunReport
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, StoredReport
 from outagesync.domain.sites import SiteChanges
 from outagesync.errors import StorageError
-
-DEFAULT_ITEMS_MAX = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class StoreHealth:
-    """The outcome of `SqlStore.check()`: reachable (`ok`), schema at the newest revision (`migrated`)."""
-
-    ok: bool
-    migrated: bool
-    revision: str | None
-    error: str | None
-    elapsed_s: float
+from outagesync.services.ports import StoreHealth
 
 
 class SqlStore:
-    """Reports and managed sites in one database. Thread-safe; one instance per process is enough."""
+    """Reports and managed sites in one database (the services' Store port). Thread-safe; one instance
+    per process is enough."""
 
-    def __init__(self, url: URL, *, items_max: int = DEFAULT_ITEMS_MAX) -> None:
+    def __init__(self, url: URL, *, items_max: int = REPORT_ITEMS_MAX) -> None:
         self.url = url
         self.items_max = items_max
         self._engine = make_engine(url)
@@ -57,7 +46,7 @@ class SqlStore:
         self._migrate_lock = threading.Lock()
 
     @classmethod
-    def from_url(cls, url: str | None, *, items_max: int = DEFAULT_ITEMS_MAX) -> SqlStore:
+    def from_url(cls, url: str | None, *, items_max: int = REPORT_ITEMS_MAX) -> SqlStore:
         """A store for `url` (None: the SQLite file in the user's data directory). Does not connect yet.
 
         `items_max` is how many posted items a report keeps (beyond it: only their digest and count).
@@ -143,8 +132,7 @@ class SqlStore:
             with self._engine.connect() as connection:
                 return migrate.current_revision(connection)
 
-    @staticmethod
-    def head_revision() -> str:
+    def head_revision(self) -> str:
         return migrate.head_revision()
 
     def check(self) -> StoreHealth:

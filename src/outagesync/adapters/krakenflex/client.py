@@ -1,0 +1,367 @@
+"""KrakenFlexClient: the upstream API over httpx, with timeouts, retries and error translation.
+
+Retried: 5xx, 429, timeouts, connection errors and cut-off bodies, for the GETs and the POST (the POST
+replaces the site's list, so repeating it is safe). Not retried: 400, 403, 404 and other 4xx.
+Every httpx error is translated into our tree here; none escapes. Bodies are decoded (decode.py) into
+domain values before they leave. Sleep, randomness and the clock are injectable: tests assert the
+waits the client computes instead of waiting them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Self, TypedDict
+from urllib.parse import quote
+
+import httpx
+import msgspec
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from outagesync import defaults
+from outagesync.adapters.krakenflex.decode import decode_outages, decode_site_info
+from outagesync.domain.models import (
+    OUTAGES_ENDPOINT,
+    POST_ENDPOINT,
+    SITE_INFO_ENDPOINT,
+    DecodedOutages,
+    SiteInfo,
+    SiteOutage,
+)
+from outagesync.domain.payload import encode_payload
+from outagesync.errors import (
+    ApiKeyRejected,
+    InvalidUpstreamData,
+    PayloadRejected,
+    UnknownSite,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
+from outagesync.services.ports import Fetched, Posted
+
+log = logging.getLogger("outagesync.upstream")
+
+_PIECE_BYTES = 1 << 18  # POST bodies larger than this are streamed in pieces of this size
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    backoff_initial_s: float = defaults.BACKOFF_INITIAL_S
+    backoff_max_s: float = defaults.BACKOFF_MAX_S
+    retry_after_max_s: float = defaults.RETRY_AFTER_MAX_S
+    rate_limit_max_attempts: int = defaults.RATE_LIMIT_MAX_ATTEMPTS
+    deadline_s: float = defaults.DEADLINE_S
+
+
+class _Transient(Exception):
+    """One failed attempt that may succeed if repeated."""
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after_s: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class KrakenFlexClient:
+    """The three upstream endpoints. One client per run: its deadline starts when it is made.
+
+    `sleep`, `rng` and `monotonic` are the waits, the jitter and the clock of the retries; `on_wait`
+    hears every wait decided (endpoint, seconds) before it is slept.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = defaults.TIMEOUT_S,
+        policy: RetryPolicy | None = None,
+        max_connections: int = 10,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        on_wait: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self._policy = policy or RetryPolicy()
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._on_wait = on_wait
+        self._deadline = monotonic() + self._policy.deadline_s
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            headers={"x-api-key": api_key, "accept": "application/json"},
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def fetch_outages(
+        self, *, skip_invalid: bool = False, release_before: datetime | None = None
+    ) -> Fetched[DecodedOutages]:
+        _, content, attempts = await self._request("GET", "outages", OUTAGES_ENDPOINT)
+        with _counting(attempts):
+            decoded = decode_outages(content, skip_invalid=skip_invalid, release_before=release_before)
+        return Fetched(decoded, attempts)
+
+    async def fetch_site_info(self, site_id: str) -> Fetched[SiteInfo]:
+        path = f"site-info/{quote(site_id, safe='')}"
+        _, content, attempts = await self._request("GET", path, SITE_INFO_ENDPOINT, site_id=site_id)
+        with _counting(attempts):
+            site = decode_site_info(content, site_id)
+        return Fetched(site, attempts)
+
+    async def post_site_outages(self, site_id: str, items: Sequence[SiteOutage]) -> Posted:
+        path = f"site-outages/{quote(site_id, safe='')}"
+        response, content, attempts = await self._request(
+            "POST", path, POST_ENDPOINT, site_id=site_id, body=encode_payload(items)
+        )
+        return Posted(response.status_code, _message_of(content), attempts)
+
+    async def _request(
+        self, method: str, path: str, endpoint: str, *, site_id: str = "", body: bytes | None = None
+    ) -> tuple[httpx.Response, bytes, int]:
+        """The response (its body already read and closed), its body, and the attempts it took."""
+        state = _Attempts(self._policy, self._deadline, self._monotonic, self._rng)
+        headers = {"content-type": "application/json"} if body is not None else None
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_Transient),
+            wait=state.wait,
+            stop=state.stop,
+            before_sleep=lambda rs: self._before_sleep(endpoint, rs),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    response, content = await self._send(method, path, body, headers)
+                    attempts = attempt.retry_state.attempt_number
+                    _raise_for_status(response, content, endpoint, site_id, attempts)
+                    return response, content, attempts
+        except _Transient as exc:
+            raise UpstreamUnavailable(
+                f"{endpoint}: {exc.reason}; {state.why_stopped()}",
+                endpoint=endpoint,
+                attempts=state.attempts,
+                status=exc.status,
+            ) from None
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _before_sleep(self, endpoint: str, rs: RetryCallState) -> None:
+        _log_retry(endpoint, rs)
+        if self._on_wait is not None:
+            self._on_wait(endpoint, rs.upcoming_sleep)
+
+    async def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None
+    ) -> tuple[httpx.Response, bytes]:
+        content: bytes | AsyncIterator[bytes] | None = body
+        if body is not None and len(body) > _PIECE_BYTES:
+            # Sent piece by piece, with its length (not chunked): handing asyncio one 66 MB bytes
+            # object made it buffer a second copy of it.
+            content, headers = _pieces(body), {**(headers or {}), "content-length": str(len(body))}
+        try:
+            request = self._http.build_request(method, path, content=content, headers=headers)
+            response = await self._http.send(request, stream=True)
+            try:
+                received = await _read(response)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException:
+            raise _Transient("timed out") from None
+        except httpx.TransportError as exc:
+            raise _Transient(f"connection failed ({type(exc).__name__})") from None
+        if response.is_success and method == "GET" and _is_cut_off(received):
+            raise _Transient("the response body was cut off (not a complete JSON document)")
+        return response, received
+
+
+@contextmanager
+def _counting(attempts: int) -> Iterator[None]:
+    """A response that fails validation took `attempts` requests too: the report counts them."""
+    try:
+        yield
+    except InvalidUpstreamData as exc:
+        exc.attempts = attempts
+        raise
+
+
+async def _read(response: httpx.Response) -> bytes:
+    """The (decoded) body, gathered in one growing buffer whose bytes BytesIO hands over without a copy.
+
+    httpx's own read keeps every piece and joins them: two copies of a 114 MB body at once, and the
+    pieces' memory then stays with the C allocator, out of reach of Python's.
+    """
+    buffer = io.BytesIO()
+    async for piece in response.aiter_bytes():
+        buffer.write(piece)
+    return buffer.getvalue()
+
+
+async def _pieces(body: bytes) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), _PIECE_BYTES):
+        yield body[start : start + _PIECE_BYTES]
+
+
+class _Attempts:
+    """Wait and stop decisions for one request's retries (tenacity calls wait, then stop)."""
+
+    def __init__(
+        self, policy: RetryPolicy, deadline: float, monotonic: Callable[[], float], rng: random.Random
+    ) -> None:
+        self.policy = policy
+        self.deadline = deadline
+        self.monotonic = monotonic
+        self.rng = rng
+        self.attempts = 0
+        self.rate_limited = 0
+        self.reason = ""
+
+    def wait(self, rs: RetryCallState) -> float:
+        exc = _transient_of(rs)
+        self.attempts = rs.attempt_number
+        exponent = 2 ** (rs.attempt_number - 1)
+        if exc.status == 429:
+            self.rate_limited += 1
+            ceiling = min(
+                self.policy.backoff_max_s,
+                defaults.RATE_LIMIT_SLOWDOWN * self.policy.backoff_initial_s * exponent,
+            )
+            backoff = ceiling * self.rng.uniform(0.5, 1.0)  # never near zero: a limit needs time to clear
+        else:
+            backoff = self.rng.uniform(
+                0, min(self.policy.backoff_max_s, self.policy.backoff_initial_s * exponent)
+            )
+        return float(max(backoff, exc.retry_after_s or 0.0))
+
+    def stop(self, rs: RetryCallState) -> bool:
+        exc = _transient_of(rs)
+        delay = rs.upcoming_sleep
+        if rs.attempt_number >= self.policy.max_attempts:
+            self.reason = f"gave up after {rs.attempt_number} attempts"
+        elif exc.status == 429 and self.rate_limited >= self.policy.rate_limit_max_attempts:
+            self.reason = f"still rate limited after {rs.attempt_number} attempts"
+        elif exc.retry_after_s is not None and exc.retry_after_s > self.policy.retry_after_max_s:
+            self.reason = (
+                f"the upstream asks to retry after {exc.retry_after_s:.0f} s (at {_at(exc.retry_after_s)})"
+            )
+        elif self.monotonic() + delay > self.deadline:
+            self.reason = (
+                f"the run's deadline ({self.policy.deadline_s:g} s) would pass before the next attempt; "
+                f"retry after {_at(delay)}"
+            )
+        else:
+            return False
+        return True
+
+    def why_stopped(self) -> str:
+        return self.reason or f"gave up after {self.attempts} attempts"
+
+
+def _transient_of(rs: RetryCallState) -> _Transient:
+    exc = rs.outcome.exception() if rs.outcome else None
+    assert isinstance(exc, _Transient)  # retry_if_exception_type guarantees it
+    return exc
+
+
+class _Where(TypedDict):
+    endpoint: str
+    attempts: int
+    status: int
+
+
+def _raise_for_status(
+    response: httpx.Response, content: bytes, endpoint: str, site_id: str, attempts: int
+) -> None:
+    status = response.status_code
+    if response.is_success:
+        return
+    if status >= 500:
+        raise _Transient(f"server error {status}", status=status, retry_after_s=_retry_after(response))
+    if status == 429:
+        raise _Transient("rate limited (429)", status=status, retry_after_s=_retry_after(response))
+    message = _message_of(content) or response.reason_phrase
+    where = _Where(endpoint=endpoint, attempts=attempts, status=status)
+    if status == 403:
+        raise ApiKeyRejected(f"{endpoint}: the API key was rejected (403); check KRAKENFLEX_API_KEY", **where)
+    if status == 404:
+        raise UnknownSite(f"unknown site: {site_id} ({endpoint}: 404 {message})", **where)
+    if status == 400:
+        raise PayloadRejected(message, **where)
+    raise UpstreamRejected(f"{endpoint}: the upstream refused the request: {status} {message}", **where)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After as seconds (delay-seconds or HTTP date); zero, negative or garbage -> None."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            return None
+    if seconds != seconds or seconds <= 0 or seconds == float("inf"):  # NaN, past, zero, inf
+        return None
+    return seconds
+
+
+class _Message(msgspec.Struct):
+    message: str
+
+
+def _message_of(body: bytes) -> str | None:
+    """The `message` of a `{"message": ...}` body, or a short excerpt of anything else."""
+    if not body:
+        return None
+    try:
+        return msgspec.json.decode(body, type=_Message).message
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        text = body[:200].decode("utf-8", "replace").strip()
+        return text or None
+
+
+def _is_cut_off(body: bytes) -> bool:
+    """A 200 JSON body that does not end with the bracket it opened was cut off on the way."""
+    head, tail = body[:64].lstrip()[:1], body[-64:].rstrip()[-1:]
+    return (head, tail) not in ((b"[", b"]"), (b"{", b"}"))
+
+
+def _at(delay_s: float) -> str:
+    moment = datetime.now(UTC).timestamp() + delay_s
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _log_retry(endpoint: str, rs: RetryCallState) -> None:
+    exc = _transient_of(rs)
+    log.warning("%s: %s; retry %d in %.2f s", endpoint, exc.reason, rs.attempt_number, rs.upcoming_sleep)
+
+
+__all__ = ["KrakenFlexClient", "RetryPolicy", "UpstreamError"]

@@ -1,0 +1,138 @@
+"""REST routes that run the sync: preview a site's list, sync a site, sync every enabled managed site.
+
+Parse, await the use case (services.one_site, services.sync), render the report or its problem.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from outagesync.defaults import PREVIEW_ITEMS, PREVIEW_ITEMS_MAX
+from outagesync.domain.models import RunReport
+from outagesync.domain.reports import StoredReport
+from outagesync.entrypoints.api.deps import StateDep, UpstreamDep, now, require_token
+from outagesync.entrypoints.api.params import DryRun, Since, SiteIdPath, SkipInvalid
+from outagesync.entrypoints.api.problems import (
+    PROBLEMS,
+    failed_site_response,
+    problem_response,
+    problem_responses,
+)
+from outagesync.entrypoints.api.schemas import OutagePreview, Report, Run
+from outagesync.errors import StorageError
+from outagesync.presenters.json import preview_to_dict, run_report_to_dict, stored_report_to_dict
+from outagesync.services.one_site import preview_site_outages, sync_site
+from outagesync.services.sync import sync_managed_sites
+
+_LOCATION = {
+    "Location": {"description": "The stored report.", "schema": {"type": "string"}, "required": True}
+}
+
+router = APIRouter(
+    tags=["sync"],
+    dependencies=[Depends(require_token)],
+    responses=problem_responses(401, 422, 503),
+)
+
+
+@router.get(
+    "/sites/{site_id}/outages",
+    response_model=OutagePreview,
+    summary="The list a sync of the site would post now (posts and stores nothing)",
+    responses=problem_responses(404, 502, 504),
+)
+async def preview_outages(
+    request: Request,
+    site_id: SiteIdPath,
+    state: StateDep,
+    upstream: UpstreamDep,
+    since: Since = None,
+    limit: Annotated[
+        int, Query(ge=1, le=PREVIEW_ITEMS_MAX, description="At most this many items.")
+    ] = PREVIEW_ITEMS,
+    skip_invalid: SkipInvalid = False,
+) -> Response | OutagePreview:
+    options = state.sync_options(skip_invalid=skip_invalid)
+    result = await preview_site_outages(
+        site_id, options=options, upstream=upstream, sites=state.store, clock=now, since=since
+    )
+    if result.error is not None:
+        return failed_site_response(result, request.url.path)
+    return OutagePreview.model_validate(preview_to_dict(result, limit=limit))
+
+
+@router.post(
+    "/sites/{site_id}/sync",
+    status_code=201,
+    response_model=Report,
+    summary="Sync the site now; its stored report",
+    responses={201: {"headers": _LOCATION}, **problem_responses(404, 502, 504)},
+)
+async def sync_one(
+    request: Request,
+    response: Response,
+    site_id: SiteIdPath,
+    state: StateDep,
+    upstream: UpstreamDep,
+    since: Since = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+) -> Response | Report:
+    report = await sync_site(
+        site_id,
+        options=state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid),
+        upstream=upstream,
+        sites=state.store,
+        reports=state.store,
+        clock=now,
+        since=since,
+    )
+    site = report.sites[0]
+    if report.storage_error is not None:
+        return _not_stored(report, request.url.path)
+    if not site.ok:
+        return failed_site_response(site, request.url.path, run_id=report.run_id)
+    response.headers["Location"] = f"/reports/{site.report_id}"
+    # the shape GET /reports/{id} gives (this response holds every item)
+    return Report.model_validate(stored_report_to_dict(StoredReport.of(report, site)))
+
+
+@router.post(
+    "/sync",
+    response_model=Run,
+    summary="Sync every enabled managed site now; the run's report",
+    description="200 whatever the sites' outcomes: `status` and each site's `status` and `error` tell.",
+)
+async def sync_all(
+    request: Request,
+    state: StateDep,
+    upstream: UpstreamDep,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+) -> Response | Run:
+    report = await sync_managed_sites(
+        sites=state.store,
+        options=state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid),
+        upstream=upstream,
+        reports=state.store,
+        clock=now,
+    )
+    if report.storage_error is not None:
+        return _not_stored(report, request.url.path)
+    return Run.model_validate(run_report_to_dict(report, with_items=False))
+
+
+def _not_stored(report: RunReport, instance: str) -> Response:
+    """The run happened but its report could not be stored: 503, with the run's outcome in the body."""
+    problem = PROBLEMS[StorageError.code]
+    return problem_response(
+        problem.status,
+        f"the sync ran (status: {report.status.value}) but its report could not be stored: "
+        f"{report.storage_error}",
+        title=problem.title,
+        type_uri=problem.uri,
+        instance=instance,
+        extensions={"run": run_report_to_dict(report, with_items=False)},
+    )

@@ -1,0 +1,275 @@
+"""The REST API's wire schemas (pydantic): request bodies and responses, with the examples of /openapi.json.
+
+Shapes only: every report dict comes from `outagesync.presenters.json` and is validated here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from outagesync.domain.ids import MAX_NAME_LENGTH, SITE_ID_PATTERN
+from outagesync.domain.models import RunStatus, SiteStatus, Trigger
+from outagesync.entrypoints.api import examples
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+
+
+def _in_range(moment: datetime) -> datetime:
+    """Aware instants from 1900 on, in UTC (older ones, or ones past year 9999 in UTC, are typos)."""
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant is out of range") from None
+    if moment < _EARLIEST:
+        raise ValueError("the instant is before 1900")
+    return moment
+
+
+def _iso_8601(value: object) -> object:
+    """Only ISO 8601 text: pydantic would also take a number (or numeric text) as a Unix time."""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("use ISO 8601 with an offset, e.g. 2022-01-01T00:00:00Z")
+    return value
+
+
+def _examples(*values: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(values)})
+
+
+SiteId = Annotated[str, StringConstraints(pattern=SITE_ID_PATTERN), Field(examples=["norwich-pear-tree"])]
+InstantIn = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_in_range)]
+# Out: text made by domain.timestamps.isoformat (UTC, milliseconds, Z), passed through as is.
+Instant = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Name = Annotated[str | None, Field(max_length=MAX_NAME_LENGTH, description="For display; empty means none.")]
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; some carry more: `errors` (422), `site_id`, `report_id`, `run_id`, `run`."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [examples.PROBLEM]})
+
+    type: str = Field(description="A URI naming the kind of problem (`about:blank` for plain HTTP errors).")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+
+
+# --- health
+
+
+class DatabaseCheck(BaseModel):
+    status: Literal["OK", "KO"]
+    migrated: bool = Field(description="The schema is at the revision this version expects.")
+    elapsed_ms: float
+
+
+class Check(BaseModel):
+    model_config = _examples(examples.CHECK)
+
+    status: Literal["OK", "KO"]
+    database: DatabaseCheck
+    elapsed_ms: float
+
+
+class Probe(BaseModel):
+    model_config = _examples({"status": "ok", "detail": None})
+
+    status: Literal["ok", "unavailable"]
+    detail: str | None = None
+
+
+# --- managed sites
+
+
+class SiteIn(BaseModel):
+    """A site to manage (POST /sites)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.SITE_IN]})
+
+    site_id: SiteId
+    name: Name = None
+    since: InstantIn | None = Field(None, description="This site's own cutoff (default: the service's).")
+    enabled: StrictBool = Field(True, description="Synced by POST /sync.")
+
+
+class SiteReplace(BaseModel):
+    """Every setting of a managed site (PUT): a field left out takes its default."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.SITE_SETTINGS]})
+
+    name: Name = None
+    since: InstantIn | None = None
+    enabled: StrictBool = True
+
+
+class SitePatch(BaseModel):
+    """Some settings of a managed site (PATCH): only the fields given change; null clears name or since."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"minProperties": 1, "examples": [{"enabled": False}]}
+    )
+
+    name: Name = None
+    since: InstantIn | None = None
+    enabled: StrictBool | None = Field(None, description="null or absent: unchanged.")
+
+
+class Site(BaseModel):
+    model_config = _examples(examples.SITE)
+
+    site_id: str
+    name: str | None
+    since: Instant | None
+    enabled: bool
+    created_at: Instant
+    updated_at: Instant
+
+
+class SitePage(BaseModel):
+    """Managed sites by site id; the CLI's page shape (`outagesync sites list --json`), plus `next`."""
+
+    model_config = _examples({"items": [examples.SITE], "next_cursor": None, "next": None})
+
+    items: list[Site]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; null on the last.")
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+
+
+# --- outages, runs and reports
+
+
+class OutageItem(BaseModel):
+    """One posted item: exactly what the upstream receives."""
+
+    id: str
+    name: str
+    begin: str
+    end: str
+
+
+class Call(BaseModel):
+    attempts: int
+    retries: int
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(
+        description="The error's stable code, e.g. upstream-rejected-payload, upstream-unavailable "
+        "(also the last part of the problem `type` the API answers for it)."
+    )
+    message: str
+
+
+class SiteOutcome(BaseModel):
+    """One site of a run, as in `outagesync sync --json` (its stored report: GET /reports/{id})."""
+
+    model_config = _examples(examples.SITE_OUTCOME)
+
+    id: str
+    site_id: str
+    status: SiteStatus
+    started_at: Instant
+    finished_at: Instant
+    since: Instant = Field(description="The cutoff: outages that began at or after it were kept.")
+    fetched: int
+    site_devices: int
+    kept: int
+    dropped_before_cutoff: int
+    dropped_unknown_device: int
+    invalid: int
+    posted: int
+    calls: dict[str, Call] = Field(description="Requests per upstream endpoint (attempts = 1 + retries).")
+    post_status: int | None
+    upstream_message: str | None
+    error: ErrorDetail | None
+    invalid_records: list[str]
+
+
+class ReportSummary(SiteOutcome):
+    """One site's sync as stored, without the posted items."""
+
+    model_config = _examples(examples.REPORT_SUMMARY)
+
+    run_id: str
+    trigger: Trigger
+    run_status: RunStatus
+    dry_run: bool
+    items_total: int
+    items_digest: str = Field(description="sha256 of the canonical JSON of every item, in posted order.")
+    items_truncated: bool = Field(description="Only the first items were stored (items_total counts all).")
+
+
+class Report(ReportSummary):
+    """One site's sync, with what was posted (or would have been, on a dry run)."""
+
+    model_config = _examples(examples.REPORT)
+
+    items: list[OutageItem]
+
+
+class ReportPage(BaseModel):
+    """Site reports, newest first; the CLI's page shape (`outagesync reports list --json`), plus `next`."""
+
+    model_config = _examples(examples.REPORT_PAGE)
+
+    items: list[ReportSummary]
+    next_cursor: str | None = Field(description="Pass it as `cursor` for the next page; null on the last.")
+    next: str | None = Field(description="The next page's URL, filters included; null on the last page.")
+
+
+class Deleted(BaseModel):
+    model_config = _examples({"deleted": 42})
+
+    deleted: int
+
+
+class Run(BaseModel):
+    """A run over every enabled managed site (POST /sync)."""
+
+    model_config = _examples(examples.RUN)
+
+    run_id: str
+    trigger: Trigger
+    status: RunStatus
+    dry_run: bool
+    started_at: Instant
+    finished_at: Instant
+    settings_digest: str
+    report_stored: bool
+    storage_error: str | None
+    sites: list[SiteOutcome]
+
+
+class OutagePreview(BaseModel):
+    """What a sync of the site would post now (nothing is posted, nothing is stored)."""
+
+    model_config = _examples(examples.PREVIEW)
+
+    site_id: str
+    since: Instant
+    fetched: int
+    site_devices: int
+    kept: int = Field(description="How many items a sync would post.")
+    dropped_before_cutoff: int
+    dropped_unknown_device: int
+    invalid: int
+    invalid_records: list[str]
+    items: list[OutageItem]
+    items_truncated: bool = Field(description="`items` holds the first `limit` only (`kept` counts all).")

@@ -1,0 +1,59 @@
+"""What every command shares: the one error boundary (`fail`), JSON on stdout, and the store to use.
+
+Rich and the settings are imported inside the functions, so that `outagesync --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+from outagesync.entrypoints.cli.exit_codes import exit_code_of
+from outagesync.errors import OutageSyncError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from outagesync.services.ports import Store
+
+
+def stderr() -> Console:
+    """A console for messages on stderr; soft wrap keeps each message one line, for grep."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(exc: OutageSyncError) -> NoReturn:
+    """Print `error: <message>` on stderr and exit with the error's exit code."""
+    from rich.markup import escape
+
+    stderr().print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
+    raise typer.Exit(exit_code_of(exc)) from None
+
+
+def print_json(data: object) -> None:
+    """`data` as indented JSON on stdout (presenters' shapes only)."""
+    from outagesync.presenters.json import encode_json
+
+    sys.stdout.write(encode_json(data).decode())
+
+
+@contextmanager
+def open_store() -> Iterator[Store]:
+    """The store from the settings (environment, .env), closed afterwards; our errors end the command."""
+    from outagesync import bootstrap
+    from outagesync.config import load_settings
+
+    try:
+        store = bootstrap.build_store(load_settings())
+        try:
+            yield store
+        finally:
+            store.dispose()
+    except OutageSyncError as exc:
+        fail(exc)

@@ -1,0 +1,57 @@
+"""`outagesync db`: the report database's schema (upgrade, downgrade, current). Parse, call, render."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from outagesync.entrypoints.cli.console import fail, open_store
+from outagesync.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from outagesync.services.admin import SchemaStatus
+
+db_app = typer.Typer(
+    help="The report database's schema (migrated automatically on first use).", no_args_is_help=True
+)
+
+
+@db_app.command("upgrade")
+def upgrade_db(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Create or upgrade the schema (every command does it anyway on first use)."""
+    from outagesync.services import admin
+
+    with open_store() as store:
+        _echo_status(admin.upgrade_schema(store=store, revision=revision))
+
+
+@db_app.command("downgrade")
+def downgrade_db(
+    revision: Annotated[str, typer.Argument(help='Target revision; "base" drops every table.')],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: data in dropped tables is lost.")] = False,
+) -> None:
+    """Migrate the schema down (for rolling back an upgrade)."""
+    if not yes:
+        fail(InvalidInput("`db downgrade` can drop tables and their data: add --yes to confirm"))
+    from outagesync.services import admin
+
+    with open_store() as store:
+        _echo_status(admin.downgrade_schema(store=store, revision=revision))
+
+
+@db_app.command("current")
+def current_db() -> None:
+    """Which database is used, and its schema revision."""
+    from outagesync.services import admin
+
+    with open_store() as store:
+        _echo_status(admin.schema_status(store=store))
+
+
+def _echo_status(status: SchemaStatus) -> None:
+    state = "up to date" if status.up_to_date else f"newest is {status.head}: run `outagesync db upgrade`"
+    typer.echo(f"database: {status.database}")
+    typer.echo(f"revision: {status.current or 'none (empty database)'} ({state})")

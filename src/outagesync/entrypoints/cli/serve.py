@@ -1,0 +1,82 @@
+"""`outagesync serve`: the REST API under uvicorn. Parse flags, check where it may listen, run.
+
+Heavy modules (uvicorn, FastAPI, SQLAlchemy) are imported inside the command, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from outagesync.defaults import GRACEFUL_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+REFUSE_WITHOUT_AUTH = (
+    "refusing to listen on {host}: no API token is configured, so anyone who can reach the server "
+    "could use it. Set OUTAGESYNC_API_TOKEN (for example to the output of "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`), or listen on 127.0.0.1"
+)
+
+
+def serve_command(
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. Anything but loopback (127.0.0.1, ::1, localhost) needs "
+            "OUTAGESYNC_API_TOKEN."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")] = 8000,
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="On shutdown, seconds to let in-flight requests finish; syncs still running then are "
+            "stopped and recorded as interrupted.",
+        ),
+    ] = GRACEFUL_TIMEOUT_S,
+) -> None:
+    """Serve the REST API (docs at /docs). Settings come from the environment and .env.
+
+    Every endpoint but /which and /check needs "Authorization: Bearer <OUTAGESYNC_API_TOKEN>".
+
+    Without a token, the server listens on loopback only and needs none from loopback clients.
+
+    Exit codes: 0 stopped, 1 cannot listen on that address, 2 configuration error.
+    """
+    from outagesync.config import load_settings
+    from outagesync.entrypoints.api import create_app
+    from outagesync.entrypoints.api.deps import configured_token, is_loopback
+    from outagesync.entrypoints.cli.console import fail
+    from outagesync.errors import ConfigError, OutageSyncError
+
+    try:
+        settings = load_settings()
+        if configured_token(settings) is None and not is_loopback(host):
+            raise ConfigError(REFUSE_WITHOUT_AUTH.format(host=host))
+        app = create_app(settings)
+    except OutageSyncError as exc:
+        fail(exc)
+    try:
+        # Bound here, not in uvicorn, so that a busy port is one clear line (and exit 1).
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host.strip("[]"), port), family=family)
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    with sock:
+        _run(app, sock, graceful_timeout_s=graceful_timeout)
+
+
+def _run(app: FastAPI, sock: socket.socket, *, graceful_timeout_s: int) -> None:
+    import uvicorn
+
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"outagesync API on http://{shown}:{port} (docs at /docs); Ctrl-C to stop", err=True)
+    config = uvicorn.Config(app, timeout_graceful_shutdown=graceful_timeout_s, server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,122 @@
+"""`outagesync sites`: the managed sites `sync --all` keeps in sync. Parse, call services.sites, render."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from outagesync.entrypoints.cli.console import fail, open_store, print_json
+from outagesync.entrypoints.cli.options import JsonFlag, SiteCutoff
+from outagesync.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from outagesync.domain.models import ManagedSite
+
+sites_app = typer.Typer(help="Managed sites: the ones `sync --all` keeps in sync.", no_args_is_help=True)
+
+
+@sites_app.command("add")
+def add_site(
+    site_id: Annotated[str, typer.Argument(metavar="SITE_ID", help="The KrakenFlex site id.")],
+    name: Annotated[str | None, typer.Option(help="A display name.")] = None,
+    since: SiteCutoff = None,
+    disabled: Annotated[
+        bool, typer.Option("--disabled", help="Add it, but leave it out of `sync --all`.")
+    ] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Manage a site: `sync --all` syncs it (with its own cutoff if --since is given)."""
+    from outagesync.services import sites
+
+    with open_store() as store:
+        site = sites.add_site(site_id, sites=store, name=name, since=since, enabled=not disabled)
+    _show_site(site, json_output, f"site {site.site_id} is now managed")
+
+
+@sites_app.command("list")
+def list_sites(
+    enabled_only: Annotated[
+        bool, typer.Option("--enabled-only", help="Only the sites `sync --all` syncs.")
+    ] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Managed sites, by id."""
+    from outagesync.presenters.json import managed_site_to_dict
+    from outagesync.services import sites
+
+    with open_store() as store:
+        managed = sites.list_sites(sites=store, enabled_only=enabled_only)
+    if json_output:
+        print_json({"items": [managed_site_to_dict(site) for site in managed]})
+        return
+    from outagesync.entrypoints.cli.render.sites import render_sites
+
+    render_sites(managed)
+
+
+@sites_app.command("show")
+def show_site(
+    site_id: Annotated[str, typer.Argument(metavar="SITE_ID")],
+    json_output: JsonFlag = False,
+) -> None:
+    """One managed site."""
+    from outagesync.services import sites
+
+    with open_store() as store:
+        site = sites.get_site(site_id, sites=store)
+    _show_site(site, json_output, None)
+
+
+@sites_app.command("update")
+def update_site(
+    site_id: Annotated[str, typer.Argument(metavar="SITE_ID")],
+    name: Annotated[str | None, typer.Option(help='New display name ("" removes it).')] = None,
+    since: SiteCutoff = None,
+    clear_since: Annotated[bool, typer.Option("--clear-since", help="Use the run's cutoff again.")] = False,
+    enabled: Annotated[
+        bool | None,
+        typer.Option("--enable/--disable", help="Include in `sync --all` or not.", show_default=False),
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Change a managed site; what is not given stays as it is."""
+    from outagesync.domain.sites import KEEP, Keep
+    from outagesync.services import sites
+
+    if since is not None and clear_since:
+        fail(InvalidInput("give --since or --clear-since, not both"))
+    new_since: datetime | Keep | None = None if clear_since else (KEEP if since is None else since)
+    with open_store() as store:
+        site = sites.update_site(
+            site_id,
+            sites=store,
+            name=KEEP if name is None else name,
+            since=new_since,
+            enabled=KEEP if enabled is None else enabled,
+        )
+    _show_site(site, json_output, f"site {site.site_id} updated")
+
+
+@sites_app.command("remove")
+def remove_site(site_id: Annotated[str, typer.Argument(metavar="SITE_ID")]) -> None:
+    """Stop managing a site (its reports are kept)."""
+    from outagesync.services import sites
+
+    with open_store() as store:
+        sites.remove_site(site_id, sites=store)
+    typer.echo(f"site {site_id} is no longer managed (its reports are kept)")
+
+
+def _show_site(site: ManagedSite, json_output: bool, message: str | None) -> None:
+    from outagesync.presenters.json import managed_site_to_dict
+
+    if json_output:
+        print_json(managed_site_to_dict(site))
+        return
+    from outagesync.entrypoints.cli.render.sites import render_site
+
+    if message:
+        typer.echo(message)
+    render_site(site)

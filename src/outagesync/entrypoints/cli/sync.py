@@ -1,0 +1,197 @@
+"""`outagesync sync`: parse the flags, run the sync use case, render its report, exit with its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from outagesync.defaults import CONCURRENCY, DEFAULT_SINCE, DEFAULT_SITE
+from outagesync.entrypoints.cli.console import fail, print_json, stderr
+from outagesync.entrypoints.cli.exit_codes import ExitCode
+from outagesync.errors import InvalidInput, OutageSyncError
+
+# a pipe or a file has no width to respect: one line per site in the run table
+PIPED_WIDTH = 140
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from outagesync.config import Settings
+    from outagesync.domain.models import RunReport, SiteResult
+
+
+def sync(
+    site_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help=f"Site ids to sync (default: {DEFAULT_SITE}).", show_default=False),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Cutoff, ISO 8601 (no offset = UTC): keep outages that began at or after it. "
+            f"[default: {DEFAULT_SINCE}, or OUTAGESYNC_SINCE]"
+        ),
+    ] = None,
+    all_sites: Annotated[
+        bool, typer.Option("--all", help="Sync every enabled managed site (see `sites`).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be posted; post nothing.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the run report as JSON on stdout.")
+    ] = False,
+    sandbox: Annotated[
+        bool, typer.Option("--sandbox", help="Start the built-in sandbox in-process and sync against it.")
+    ] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            help=f"Sites in flight at once [default: {CONCURRENCY}, or OUTAGESYNC_CONCURRENCY].",
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool,
+        typer.Option(
+            "--skip-invalid", help="Drop invalid upstream records (listed in the report) instead of failing."
+        ),
+    ] = False,
+) -> None:
+    """Fetch outages and site info, keep the site's outages since the cutoff, name them, and post them.
+
+    Exit codes: 0 every site accepted (or dry run), 1 at least one site failed or the report could not be
+    stored, 2 usage or configuration error, 130 interrupted.
+    """
+    from rich.markup import escape
+
+    from outagesync.config import load_settings
+
+    err = stderr()
+    try:
+        settings = load_settings(since=since, concurrency=concurrency)
+        if all_sites and site_ids:
+            raise InvalidInput("give site ids or --all, not both")
+        targets = None if all_sites else (site_ids or [DEFAULT_SITE])
+        report = _run_sync(
+            settings, targets, sandbox=sandbox, dry_run=dry_run, skip_invalid=skip_invalid, err=err
+        )
+    except OutageSyncError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: sites not finished are recorded as interrupted in the report")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    _show(report, json_output=json_output, dry_run=dry_run)
+    if report.storage_error is None and report.sites and not json_output:
+        hint = f"reports show {report.sites[0].report_id}" if len(report.sites) == 1 else "reports list"
+        err.print(f"report stored; see it with: outagesync {hint}")
+    if report.storage_error is not None:
+        err.print(f"[red]error[/]: the run report could not be stored: {escape(report.storage_error)}")
+    if all_sites and not report.sites:
+        err.print("nothing to sync: no enabled managed site (add one with `outagesync sites add SITE_ID`)")
+    raise typer.Exit(ExitCode.OK if report.ok else ExitCode.FAILED)
+
+
+def _run_sync(
+    settings: Settings,
+    site_ids: list[str] | None,
+    *,
+    sandbox: bool,
+    dry_run: bool,
+    skip_invalid: bool,
+    err: Console,
+) -> RunReport:
+    from contextlib import nullcontext
+
+    from outagesync import bootstrap
+    from outagesync.domain.models import Trigger
+    from outagesync.services.sync import sync_managed_sites, sync_sites
+
+    options = bootstrap.sync_options(
+        settings, trigger=Trigger.CLI, dry_run=dry_run, skip_invalid=skip_invalid
+    )
+    store = bootstrap.build_store(settings)
+
+    async def run(active: Settings) -> RunReport:
+        async with bootstrap.open_upstream(active) as upstream:
+            with _progress(err, len(site_ids) if site_ids else 0) as on_done:
+                if site_ids is None:
+                    return await sync_managed_sites(
+                        sites=store,
+                        options=options,
+                        upstream=upstream,
+                        reports=store,
+                        clock=_now,
+                        on_site_done=on_done,
+                    )
+                return await sync_sites(
+                    site_ids,
+                    options=options,
+                    upstream=upstream,
+                    reports=store,
+                    clock=_now,
+                    on_site_done=on_done,
+                )
+
+    context = bootstrap.embedded_sandbox(settings) if sandbox else nullcontext(settings)
+    try:
+        with context as active:
+            return _run_returning(run(active))
+    finally:
+        store.dispose()
+
+
+def _run_returning(main: Coroutine[None, None, RunReport]) -> RunReport:
+    """asyncio.run(main), without asyncio's two full repr()s of the result on the way out.
+
+    CPython 3.11 and 3.12 before the fix of python/cpython#112559 repr the main task, result included,
+    when they restore the SIGINT handler: for a 500,000-item report that took 1.2 s and 100+ MB.
+    """
+    import asyncio  # imported here: it adds to every command's start-up, `--help` included
+
+    reports: list[RunReport] = []
+
+    async def boxed() -> None:
+        reports.append(await main)
+
+    asyncio.run(boxed())
+    return reports[0]
+
+
+@contextmanager
+def _progress(err: Console, total: int) -> Iterator[Callable[[SiteResult], None] | None]:
+    """A progress bar on stderr when several sites run on a terminal; else no callback."""
+    if total < 2 or not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("syncing sites", total=total)
+        yield lambda _result: progress.advance(task)
+
+
+def _show(report: RunReport, *, json_output: bool, dry_run: bool) -> None:
+    if json_output:
+        from outagesync.presenters.json import run_report_to_dict
+
+        print_json(run_report_to_dict(report))
+        return
+    from outagesync.entrypoints.cli.render.console import stdout
+    from outagesync.entrypoints.cli.render.runs import render_items, render_run
+
+    out = stdout(piped_width=PIPED_WIDTH)
+    if dry_run:
+        for site in report.sites:
+            if site.items:
+                render_items(site, out)
+    render_run(report, out)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
