@@ -12,12 +12,14 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from outagesync.adapters.krakenflex.client import KrakenFlexClient
-from outagesync.domain.models import RunReport
-from outagesync.services.ports import Fetched, Posted
+from outagesync.domain.models import DecodedOutages, RunReport, SiteInfo, SiteOutage
+from outagesync.domain.payload import encode_payload
+from outagesync.services.ports import Fetched, Posted, Upstream
 from outagesync.services.sync import SyncOptions, sync_sites
 
 CUTOFF = datetime(2022, 1, 1, tzinfo=UTC)
@@ -30,15 +32,17 @@ class _SavingPayloads:
         self.client = client
         self.bodies: dict[str, bytes] = {}
 
-    async def fetch_outages(self) -> Fetched:
-        return await self.client.fetch_outages()
+    async def fetch_outages(
+        self, *, skip_invalid: bool = False, release_before: datetime | None = None
+    ) -> Fetched[DecodedOutages]:
+        return await self.client.fetch_outages(skip_invalid=skip_invalid, release_before=release_before)
 
-    async def fetch_site_info(self, site_id: str) -> Fetched:
+    async def fetch_site_info(self, site_id: str) -> Fetched[SiteInfo]:
         return await self.client.fetch_site_info(site_id)
 
-    async def post_site_outages(self, site_id: str, body: bytes) -> Posted:
-        self.bodies[site_id] = body
-        return await self.client.post_site_outages(site_id, body)
+    async def post_site_outages(self, site_id: str, items: Sequence[SiteOutage]) -> Posted:
+        self.bodies[site_id] = encode_payload(items)  # the bytes the client posts
+        return await self.client.post_site_outages(site_id, items)
 
 
 def save_payloads(path: Path, bodies: dict[str, bytes]) -> None:
@@ -52,7 +56,7 @@ def save_payloads(path: Path, bodies: dict[str, bytes]) -> None:
 async def _sync(site_ids: list[str], concurrency: int, payloads: Path | None) -> RunReport:
     url, key = os.environ["KRAKENFLEX_API_URL"], os.environ["KRAKENFLEX_API_KEY"]
     async with KrakenFlexClient(url, key, max_connections=concurrency + 1) as client:
-        upstream = _SavingPayloads(client) if payloads else client
+        upstream: Upstream = _SavingPayloads(client) if payloads else client
         report = await sync_sites(
             site_ids,
             options=SyncOptions(since=CUTOFF, concurrency=concurrency),

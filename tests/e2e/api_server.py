@@ -16,9 +16,9 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from outagesync.sandbox import Sandbox
 from outagesync.config import Settings
 from outagesync.entrypoints.api import create_app
+from outagesync.sandbox import Sandbox
 
 
 class ApiServer:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from outagesync.sandbox import DEFAULT_API_KEY, Sandbox
 from outagesync.config import Settings
+from outagesync.sandbox import DEFAULT_API_KEY, Sandbox
 from tests.conftest import fresh_postgres_database
 from tests.e2e.api_server import ApiServer, client, make_settings, serving
 

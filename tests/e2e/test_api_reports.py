@@ -35,7 +35,9 @@ def store(api_database_url: str) -> Iterator[SqlStore]:
 def _save(store: SqlStore, site_id: str, at: datetime, status: SiteStatus = SiteStatus.SUCCEEDED) -> str:
     report_id = uuid.uuid4().hex
     failed = status is SiteStatus.FAILED
-    error = ErrorInfo("PayloadRejected", "the upstream rejected the payload: nope") if failed else None
+    error = (
+        ErrorInfo("upstream-rejected-payload", "the upstream rejected the payload: nope") if failed else None
+    )
     site = SiteResult(
         report_id,
         site_id,
@@ -76,8 +78,8 @@ def test_reports_are_listed_newest_first_without_items_and_filtered(
     assert "items" not in page["items"][0]
     assert (page["next"], page["next_cursor"]) == (None, None)
     statuses = api.get("/reports", params={"site": site, "status": "failed"}).json()["items"]
-    assert [(r["id"], r["error"]["type"], r["post_status"]) for r in statuses] == [
-        (failed, "PayloadRejected", 400)
+    assert [(r["id"], r["error"]["code"], r["post_status"]) for r in statuses] == [
+        (failed, "upstream-rejected-payload", 400)
     ]
     window = {"site": site, "from": "2024-05-01T13:00:00Z", "to": "2024-05-01T14:00:00+00:00"}
     assert [r["id"] for r in api.get("/reports", params=window).json()["items"]] == [failed]

@@ -12,11 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from outagesync.sandbox import Dataset, Latency, Sandbox, ServerError
 from outagesync.adapters.storage import SqlStore
 from outagesync.config import Settings
+from outagesync.domain.models import ErrorInfo
 from outagesync.domain.reports import ReportFilter
 from outagesync.entrypoints.api import create_app
+from outagesync.sandbox import Dataset, Latency, Sandbox, ServerError
 from tests.e2e.api_server import ApiServer, client, serving
 
 NORWICH = "norwich-pear-tree"
@@ -143,10 +144,10 @@ def test_a_rejected_payload_is_a_502_problem_with_the_upstreams_message_and_the_
     assert problem["detail"].startswith("the upstream rejected the payload: ")
     assert response.headers["location"] == problem["report"] == f"/reports/{problem['report_id']}"
     stored = api.get(response.headers["location"]).json()
-    assert (stored["status"], stored["post_status"], stored["error"]["type"]) == (
+    assert (stored["status"], stored["post_status"], stored["error"]["code"]) == (
         "failed",
         400,
-        "PayloadRejected",
+        "upstream-rejected-payload",
     )
     assert stored["upstream_message"]
     assert stored["upstream_message"] in problem["detail"]
@@ -166,7 +167,7 @@ def test_an_upstream_down_after_every_retry_is_a_504_problem_with_the_stored_rep
 def test_a_sync_of_an_unknown_site_is_a_404_problem_with_the_stored_report(api: httpx.Client) -> None:
     response = api.post("/sites/no-such-site/sync")
     problem = _problem(response, 404, "unknown-site")
-    assert api.get(response.headers["location"]).json()["error"]["type"] == "UnknownSite"
+    assert api.get(response.headers["location"]).json()["error"]["code"] == "unknown-site"
     assert problem["site_id"] == "no-such-site"
 
 
@@ -191,7 +192,7 @@ def test_invalid_upstream_data_is_a_502_problem_unless_skipped(api: httpx.Client
     failed = api.post("/sites/s/sync")
     _problem(failed, 502, "invalid-upstream-data")
     assert _posts(sandbox) == []  # nothing is posted from data that failed validation
-    assert api.get(failed.headers["location"]).json()["error"]["type"] == "InvalidUpstreamData"
+    assert api.get(failed.headers["location"]).json()["error"]["code"] == "invalid-upstream-data"
 
 
 # --- POST /sync
@@ -223,7 +224,7 @@ def test_sync_is_200_and_partial_when_one_site_fails(private_api: httpx.Client) 
     assert run["status"] == "partial"
     errors = {site["site_id"]: site["error"] for site in run["sites"]}
     assert errors[NORWICH] is None
-    assert errors["no-such-site"]["type"] == "UnknownSite"
+    assert errors["no-such-site"]["code"] == "unknown-site"
 
 
 def test_sync_with_no_managed_site_is_an_empty_run(private_api: httpx.Client, sandbox: Sandbox) -> None:
@@ -266,7 +267,10 @@ def test_a_sync_in_flight_at_shutdown_is_stored_as_interrupted(
     assert outcome[0] != 201
     with SqlStore.from_url(settings.database_url) as store:
         (report,) = store.list_reports(ReportFilter(site_id=NORWICH), limit=10).reports
-    assert report.status.value == "interrupted"
+    assert (report.site.status.value, report.site.error) == (
+        "interrupted",
+        ErrorInfo("interrupted", "the run was interrupted before this site finished"),
+    )
 
 
 @pytest.mark.postgres

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from outagesync.adapters.storage import SqlStore
+from outagesync.adapters.storage.migrate import head_revision
 from outagesync.domain.models import ErrorInfo, RunReport, SiteOutage, SiteResult, SiteStatus, Trigger
 from outagesync.entrypoints.cli import app
 
@@ -52,7 +53,7 @@ def _json(result: Result) -> Any:
 def _save(path: Path, site_id: str, at: datetime, status: SiteStatus = SiteStatus.SUCCEEDED) -> str:
     report_id = uuid.uuid4().hex
     error = (
-        ErrorInfo("PayloadRejected", "the upstream rejected the payload: nope")
+        ErrorInfo("upstream-rejected-payload", "the upstream rejected the payload: nope")
         if status is SiteStatus.FAILED
         else None
     )
@@ -74,7 +75,7 @@ def test_reports_list_is_newest_first_as_json_and_as_a_table(database_file: Path
     table = _run("reports", "list")
     assert table.exit_code == 0
     assert "kingfisher" in table.stdout
-    assert "PayloadRejected" in table.stdout
+    assert "upstream-rejected-payload" in table.stdout
 
 
 def test_reports_list_filters_and_pages(database_file: Path) -> None:
@@ -234,7 +235,9 @@ def test_db_upgrade_and_current(database_file: Path) -> None:
     upgraded = _run("db", "upgrade")
     assert upgraded.exit_code == 0
     assert f"database: sqlite:///{database_file}" in upgraded.stdout
-    assert f"revision: {SqlStore.head_revision()} (up to date)" in _run("db", "current").stdout
+    assert _run("db", "current").stdout == (
+        f"database: sqlite:///{database_file}\nrevision: {head_revision()} (up to date)\n"
+    )
     assert _run("db", "downgrade", "base").exit_code == 2  # needs --yes
     assert "revision: none" in _run("db", "downgrade", "base", "--yes").stdout
 

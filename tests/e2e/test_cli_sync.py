@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from outagesync.sandbox import FailFirst, Latency, Sandbox, ServerError
 from outagesync.entrypoints.cli import app
+from outagesync.sandbox import FailFirst, Latency, Sandbox, ServerError
 
 SECRET_KEY = "s3cr3t-key-do-not-print"
 
@@ -108,7 +108,7 @@ def test_persistent_failure_exits_1_without_posting(
     assert result.exit_code == 1
     assert time.monotonic() - started < 5
     assert not [r for r in sandbox.requests if r.method == "POST"]
-    assert _json(result)["sites"][0]["error"]["type"] == "UpstreamUnavailable"
+    assert _json(result)["sites"][0]["error"]["code"] == "upstream-unavailable"
 
 
 def test_dry_run_posts_nothing_and_shows_the_items(env: dict[str, str], sandbox: Sandbox) -> None:

@@ -11,7 +11,8 @@ import pytest
 from outagesync.adapters.storage import SqlStore
 from outagesync.domain.models import RunReport, SiteResult, SiteStatus, Trigger
 from outagesync.domain.sites import KEEP
-from outagesync.errors import ConfigError, InvalidSiteId, ReportNotFound
+from outagesync.errors import InvalidInput, InvalidSiteId, ReportNotFound
+from outagesync.presenters.cursors import decode_cursor, encode_cursor, next_cursor
 from outagesync.services import reports, sites
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
@@ -33,22 +34,26 @@ def _save(store: SqlStore, site_id: str, at: datetime, status: SiteStatus = Site
 def test_reports_are_paged_through_opaque_cursors(store: SqlStore) -> None:
     ids = [_save(store, "norwich-pear-tree", T0 + timedelta(minutes=n)) for n in range(5)]
     first = reports.list_reports(reports=store, site_id="norwich-pear-tree", limit=3)
-    assert first.next_cursor is not None
-    rest = reports.list_reports(reports=store, site_id="norwich-pear-tree", limit=3, cursor=first.next_cursor)
+    token = next_cursor(first)
+    assert token is not None
+    assert first.more_after is not None
+    assert encode_cursor(first.more_after) == token
+    after = decode_cursor(token)
+    assert after == first.more_after
+    rest = reports.list_reports(reports=store, site_id="norwich-pear-tree", limit=3, after=after)
     assert [r.report_id for r in first.reports + rest.reports] == ids[::-1]
-    assert rest.next_cursor is None
+    assert (rest.more_after, next_cursor(rest)) == (None, None)
 
 
 @pytest.mark.parametrize(
     ("criteria", "error", "message"),
     [
-        ({"limit": 0}, ConfigError, "invalid limit 0: give a number from 1 to 500"),
-        ({"limit": 501}, ConfigError, "invalid limit 501"),
-        ({"status": "great"}, ConfigError, "invalid status 'great': use one of succeeded, failed"),
+        ({"limit": 0}, InvalidInput, "invalid limit 0: give a number from 1 to 500"),
+        ({"limit": 501}, InvalidInput, "invalid limit 501"),
+        ({"status": "great"}, InvalidInput, "invalid status 'great': use one of succeeded, failed"),
         ({"site_id": "../etc"}, InvalidSiteId, "invalid site id '../etc'"),
-        ({"cursor": "garbage!"}, ConfigError, "invalid cursor 'garbage!'"),
-        ({"started_from": datetime(2024, 1, 1)}, ConfigError, "give a time zone"),
-        ({"started_from": T0, "started_before": T0}, ConfigError, "the start must come before the end"),
+        ({"started_from": datetime(2024, 1, 1)}, InvalidInput, "give a time zone"),
+        ({"started_from": T0, "started_before": T0}, InvalidInput, "the start must come before the end"),
     ],
 )
 def test_bad_report_queries_are_refused(
@@ -56,6 +61,12 @@ def test_bad_report_queries_are_refused(
 ) -> None:
     with pytest.raises(error, match=message.replace("(", r"\(")):
         reports.list_reports(reports=store, **criteria)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("token", ["garbage!", "", "W10", "WyJub3QgYSB0aW1lIiwgImlkIl0"])
+def test_a_token_that_is_not_a_cursor_is_invalid_input(token: str) -> None:
+    with pytest.raises(InvalidInput, match=r"^invalid cursor .*: pass the next_cursor of a previous page$"):
+        decode_cursor(token)
 
 
 def test_status_may_be_given_by_name(store: SqlStore) -> None:
@@ -92,18 +103,18 @@ def test_site_names_are_trimmed_and_empty_ones_dropped(store: SqlStore) -> None:
 def test_bad_site_input_is_refused(store: SqlStore) -> None:
     with pytest.raises(InvalidSiteId):
         sites.add_site("no/slashes", sites=store)
-    with pytest.raises(ConfigError, match="at most 200 printable characters"):
+    with pytest.raises(InvalidInput, match="at most 200 printable characters"):
         sites.add_site("kingfisher", sites=store, name="x" * 201)
-    with pytest.raises(ConfigError, match="give a time zone"):
+    with pytest.raises(InvalidInput, match="give a time zone"):
         sites.add_site("kingfisher", sites=store, since=datetime(2023, 1, 1))
-    with pytest.raises(ConfigError, match="invalid limit"):
+    with pytest.raises(InvalidInput, match="invalid limit"):
         sites.list_sites(sites=store, limit=0)
     assert sites.list_sites(sites=store) == []
 
 
 def test_an_update_must_change_something(store: SqlStore) -> None:
     sites.add_site("kingfisher", sites=store)
-    with pytest.raises(ConfigError, match="nothing to update"):
+    with pytest.raises(InvalidInput, match="nothing to update"):
         sites.update_site("kingfisher", sites=store, name=KEEP, since=KEEP, enabled=KEEP)
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from outagesync.sandbox import Dataset, FailFirst, Sandbox, ServerError, TruncatedBody
 from outagesync.adapters.krakenflex.client import KrakenFlexClient, RetryPolicy
 from outagesync.domain.models import RunReport, RunStatus, SiteStatus
+from outagesync.sandbox import Dataset, FailFirst, Sandbox, ServerError, TruncatedBody
 from outagesync.services.sync import SyncOptions, sync_sites
 
 DATA = Path(__file__).parent.parent / "data"
@@ -67,8 +67,8 @@ async def test_one_failing_site_does_not_stop_the_others(sandbox: Sandbox) -> No
         "too-much-too-soon": SiteStatus.FAILED,
     }
     assert report.status is RunStatus.PARTIAL
-    errors = {s.site_id: s.error.type for s in report.sites if s.error}
-    assert errors == {"nowhere": "UnknownSite", "too-much-too-soon": "UpstreamUnavailable"}
+    errors = {s.site_id: s.error.code for s in report.sites if s.error}
+    assert errors == {"nowhere": "unknown-site", "too-much-too-soon": "upstream-unavailable"}
 
 
 async def test_a_failing_post_is_retried(sandbox: Sandbox) -> None:

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from outagesync.adapters.krakenflex.decode import decode_outages
 from outagesync.domain.models import Device, Outage, SiteInfo
 from outagesync.domain.select import index_by_device, select_decoded_site_outages, select_site_outages
-from outagesync.domain.validate import decode_outages
 from outagesync.errors import InvalidUpstreamData
 
 CUTOFF = datetime(2022, 1, 1, tzinfo=UTC)

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from outagesync.domain.ids import check_site_id
 from outagesync.domain.models import RunStatus, SiteOutage, SiteStatus, run_status
-from outagesync.domain.payload import check_site_id, encode_payload, payload_digest
+from outagesync.domain.payload import encode_payload, payload_digest
 from outagesync.errors import InvalidSiteId
 
 S = SiteStatus

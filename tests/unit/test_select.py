@@ -10,9 +10,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from outagesync.adapters.krakenflex.decode import decode_outages, decode_site_info
 from outagesync.domain.models import Device, Outage, SiteInfo, SiteOutage
 from outagesync.domain.select import select_site_outages
-from outagesync.domain.validate import decode_outages, decode_site_info
 
 DATA = Path(__file__).parent.parent / "data"
 CUTOFF = datetime(2022, 1, 1, tzinfo=UTC)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outagesync.domain.validate import decode_outages, decode_site_info, parse_cutoff, parse_instant
+from outagesync.adapters.krakenflex.decode import decode_outages, decode_site_info
+from outagesync.domain.timestamps import parse_cutoff, parse_instant
 from outagesync.errors import InvalidUpstreamData
 
 GOOD = {"id": "d", "begin": "2022-01-01T00:00:00.000Z", "end": "2022-01-02T00:00:00.000Z"}
