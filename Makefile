@@ -36,8 +36,12 @@ format: install-dev
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
+# Branch coverage of the whole suite, subprocesses included (pyproject: [tool.coverage]), gated by fail_under.
 test: lint
-	$(BIN)/pytest -n auto
+	@rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest -n auto
+	@$(BIN)/coverage combine -q
+	$(BIN)/coverage report
 
 test-fast: install-dev
 	$(BIN)/pytest tests/unit -q
@@ -48,4 +52,4 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_api.py --json benchmarks/results/api.json
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .coverage.*

@@ -45,6 +45,10 @@ def _run(*args: str) -> Result:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
 def _json(result: Result) -> Any:
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
@@ -74,8 +78,15 @@ def test_reports_list_is_newest_first_as_json_and_as_a_table(database_file: Path
     assert "items" not in listed["items"][0]  # listings leave the posted items out
     table = _run("reports", "list")
     assert table.exit_code == 0
-    assert "kingfisher" in table.stdout
-    assert "upstream-rejected-payload" in table.stdout
+    assert _lines(table.stdout) == [
+        "site reports, newest first",
+        "",
+        "  id             started (UTC)      site                status      posted   POST   error",
+        " " + "─" * 109,
+        f"  {new[:12]}   2024-05-01 13:00   kingfisher          failed           0    200   upstream-rejected-payload",
+        f"  {old[:12]}   2024-05-01 12:00   norwich-pear-tree   succeeded        1    200",
+        "",
+    ]
 
 
 def test_reports_list_filters_and_pages(database_file: Path) -> None:
@@ -129,8 +140,32 @@ def test_reports_show_includes_the_posted_items(database_file: Path) -> None:
     assert (shown["trigger"], shown["run_status"], shown["items_truncated"]) == ("cli", "succeeded", False)
     table = _run("reports", "show", report_id)
     assert table.exit_code == 0
-    assert ITEM.id in table.stdout
-    assert "2022-01-01T00:00:00.000Z" in table.stdout
+    lines = _lines(table.stdout)
+    assert lines[0] == f"report {report_id}"
+    fields = [line.split("│")[1:3] for line in lines[2:15]]
+    assert [(label.strip(), value.strip()) for label, value in fields] == [
+        ("site", "norwich-pear-tree"),
+        ("status", "succeeded"),
+        ("run", f"{shown['run_id']} (cli, succeeded)"),
+        ("started / finished", "2024-05-01 12:00:00 / 2024-05-01 12:00:00 UTC"),
+        ("cutoff", "2024-05-01T12:00:00.000Z"),
+        ("fetched / site devices", "0 / 0"),
+        ("kept", "1"),
+        ("dropped", "0 before the cutoff, 0 for an unknown device"),
+        ("invalid records", "0"),
+        ("requests", "-"),
+        ("POST", "200"),
+        ("posted", "1"),
+        ("items", f"1, sha256 {shown['items_digest']}"),
+    ]
+    assert lines[16:] == [
+        "1 outages posted",
+        "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
+        "┃ id                                   ┃ name      ┃ begin                    ┃ end                      ┃",
+        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━┩",
+        "│ 111183e7-fb90-436b-9951-63392b36bdd2 │ Battery 1 │ 2022-01-01T00:00:00.000Z │ 2022-09-15T19:45:10.341Z │",
+        "└──────────────────────────────────────┴───────────┴──────────────────────────┴──────────────────────────┘",
+    ]
 
 
 def test_reports_show_of_an_unknown_id_fails(database_file: Path) -> None:

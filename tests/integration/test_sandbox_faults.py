@@ -20,6 +20,7 @@ from outagesync.sandbox import (
     ServerError,
     TruncatedBody,
 )
+from outagesync.sandbox.faults import FaultInjector
 
 # One TLS context for every client: building one per httpx.Client costs ~50 ms, and we only speak HTTP.
 TLS = ssl.create_default_context()
@@ -78,8 +79,16 @@ def test_rate_limit_answers_429_with_retry_after_then_recovers(
     assert throttled.status_code == 429
     assert throttled.headers["retry-after"] == "1"  # whole seconds, rounded up
     assert throttled.json() == {"message": "Too Many Requests"}
-    time.sleep(0.35)
-    assert client.get("/outages").status_code == 200
+
+
+def test_the_rate_limit_window_slides_on_the_injected_clock() -> None:
+    now = [100.0]
+    injector = FaultInjector([RateLimit(2, per_s=0.3)], clock=lambda: now[0])
+    assert [injector.decide("GET", "/outages").status for _ in range(3)] == [None, None, 429]
+    now[0] += 0.29
+    assert injector.decide("GET", "/outages").retry_after_s == 1  # 0.01 s left, rounded up to whole seconds
+    now[0] += 0.01
+    assert [injector.decide("GET", "/outages").status for _ in range(3)] == [None, None, 429]
 
 
 def test_rate_limit_sends_the_retry_after_given(sandbox: Sandbox, client: httpx.Client) -> None:

@@ -116,3 +116,22 @@ def test_parse_instant_round_trips_any_aware_time(moment: datetime, timespec: st
 def test_out_of_range_instants_are_invalid_records(text: str) -> None:
     with pytest.raises(InvalidUpstreamData, match="record 0: begin: not an ISO 8601 timestamp"):
         decode_outages(_body({**GOOD, "begin": text}))
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b'[{"id": "d", "begin": 12, "end": "x"}]', "Expected `str`, got `int` - at `$[0].begin`"),
+        (b'[{"id": "d", "end": "x"}]', "Object missing required field `begin` - at `$[0]`"),
+        (b'{"id": 1}', "Expected `array`, got `object`"),
+    ],
+)
+def test_the_msgspec_texts_the_decoder_splits_are_pinned(body: bytes, text: str) -> None:
+    """decode.py splits these texts into problem, index and field: if msgspec rewords them, this fails."""
+    import msgspec
+
+    from outagesync.domain.models import Outage
+
+    with pytest.raises(msgspec.ValidationError) as info:
+        msgspec.json.decode(body, type=list[Outage])
+    assert str(info.value) == text

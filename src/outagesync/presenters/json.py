@@ -23,6 +23,18 @@ def items_to_builtins(items: Sequence[SiteOutage]) -> list[dict[str, str]]:
     return builtins
 
 
+def site_counts(site: SiteResult) -> dict[str, int]:
+    """What the rules made of the site's data, by the names every report shape (and the store) uses."""
+    return {
+        "fetched": site.fetched,
+        "site_devices": site.site_devices,
+        "kept": site.kept,
+        "dropped_before_cutoff": site.dropped_before_cutoff,
+        "dropped_unknown_device": site.dropped_unknown_device,
+        "invalid": len(site.invalid_records),
+    }
+
+
 def site_result_to_dict(site: SiteResult, *, with_items: bool = True) -> dict[str, Any]:
     """One site of a run, as `sync --json` and `POST /sync` show it."""
     data = _site_fields(site, invalid=len(site.invalid_records), posted=site.posted)
@@ -77,12 +89,7 @@ def preview_to_dict(site: SiteResult, *, limit: int) -> dict[str, Any]:
     return {
         "site_id": site.site_id,
         "since": isoformat(site.since),
-        "fetched": site.fetched,
-        "site_devices": site.site_devices,
-        "kept": site.kept,
-        "dropped_before_cutoff": site.dropped_before_cutoff,
-        "dropped_unknown_device": site.dropped_unknown_device,
-        "invalid": len(site.invalid_records),
+        **site_counts(site),
         "invalid_records": [str(record) for record in site.invalid_records],
         "items": items_to_builtins(site.items[:limit]),
         "items_truncated": len(site.items) > limit,
@@ -118,11 +125,7 @@ def _site_fields(site: SiteResult, *, invalid: int, posted: int) -> dict[str, An
         "started_at": isoformat(site.started_at),
         "finished_at": isoformat(site.finished_at),
         "since": isoformat(site.since),
-        "fetched": site.fetched,
-        "site_devices": site.site_devices,
-        "kept": site.kept,
-        "dropped_before_cutoff": site.dropped_before_cutoff,
-        "dropped_unknown_device": site.dropped_unknown_device,
+        **site_counts(site),
         "invalid": invalid,
         "posted": posted,
         "calls": {

@@ -26,7 +26,7 @@ from outagesync.domain.models import (
 from outagesync.domain.payload import payload_digest
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, RunInfo, StoredReport
 from outagesync.errors import ReportNotFound
-from outagesync.presenters.json import items_to_builtins
+from outagesync.presenters.json import items_to_builtins, site_counts
 
 _RUN_COLUMNS = (runs.c.trigger, runs.c.status.label("run_status"), runs.c.dry_run)
 
@@ -61,12 +61,7 @@ def _site_row(site: SiteResult, run_id: str, items_max: int) -> dict[str, Any]:
         "started_at": site.started_at,
         "finished_at": site.finished_at,
         "since": site.since,
-        "fetched": site.fetched,
-        "site_devices": site.site_devices,
-        "kept": site.kept,
-        "dropped_before_cutoff": site.dropped_before_cutoff,
-        "dropped_unknown_device": site.dropped_unknown_device,
-        "invalid": len(site.invalid_records),
+        **site_counts(site),  # the columns are named as in every report shape
         "invalid_records": [
             {"endpoint": r.endpoint, "index": r.index, "field": r.field, "problem": r.problem}
             for r in site.invalid_records[:items_max]
