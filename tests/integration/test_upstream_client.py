@@ -211,8 +211,9 @@ async def test_persistent_failure_ends_within_the_deadline(sandbox: Sandbox) -> 
 
 
 def test_retry_after_parsing() -> None:
-    later = format_datetime(datetime.now(UTC) + timedelta(hours=2), usegmt=True)
-    assert 7000 < (_retry_after(httpx.Response(429, headers={"retry-after": later})) or 0) <= 7200
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    later = format_datetime(now + timedelta(hours=2), usegmt=True)
+    assert _retry_after(httpx.Response(429, headers={"retry-after": later}), now=now) == 7200.0
     assert _retry_after(httpx.Response(429, headers={"retry-after": "2.5"})) == 2.5
     for garbage in ("0", "-5", "soon", "", "nan", "inf", "Mon, 01 Jan 2001 00:00:00 GMT"):
         assert _retry_after(httpx.Response(429, headers={"retry-after": garbage})) is None

@@ -316,8 +316,8 @@ def _raise_for_status(
     raise UpstreamRejected(f"{endpoint}: the upstream refused the request: {status} {message}", **where)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    """Retry-After as seconds (delay-seconds or HTTP date); zero, negative or garbage -> None."""
+def _retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds (delay-seconds or an HTTP date, seen from `now`); zero, past or garbage -> None."""
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
@@ -325,7 +325,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+            seconds = (parsedate_to_datetime(value) - (now or datetime.now(UTC))).total_seconds()
         except (TypeError, ValueError, IndexError):
             return None
     if seconds != seconds or seconds <= 0 or seconds == float("inf"):  # NaN, past, zero, inf
