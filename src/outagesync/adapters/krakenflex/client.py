@@ -317,7 +317,7 @@ def _raise_for_status(
 
 
 def _retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds (delay-seconds or an HTTP date, seen from `now`); zero, past or garbage -> None."""
+    """Retry-After in seconds (delay-seconds, or an HTTP date seen from `now`); zero, past, garbage: None."""
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
