@@ -1,6 +1,7 @@
 """The sandbox: a fake KrakenFlex API server that follows the API spec, with fault injection.
 
-Must not import outagesync.domain, .services, .config or the upstream client (import-linter checks it).
+It imports nothing else of outagesync (domain, services, adapters, presenters, config, errors...), so it
+cannot share the client's bugs; import-linter checks it. Not an adapter: it implements no port.
 """
 
 from __future__ import annotations
