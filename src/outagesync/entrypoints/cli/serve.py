@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from outagesync.defaults import GRACEFUL_TIMEOUT_S
+from outagesync.entrypoints.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -67,7 +68,7 @@ def serve_command(
         sock = socket.create_server((host.strip("[]"), port), family=family)
     except OSError as exc:
         typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILED) from None
     with sock:
         _run(app, sock, graceful_timeout_s=graceful_timeout)
 
