@@ -8,13 +8,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from outagesync import defaults
 from outagesync.defaults import DEFAULT_API_URL, DEFAULT_SINCE
 from outagesync.errors import ConfigError
 
-__all__ = ["DEFAULT_API_URL", "DEFAULT_SINCE", "Settings", "load_settings"]
+__all__ = ["DEFAULT_API_URL", "DEFAULT_SINCE", "ExplicitSettings", "Settings", "load_settings"]
 
 
 class Settings(BaseSettings):
@@ -58,16 +58,46 @@ class Settings(BaseSettings):
         return hashlib.sha256(json.dumps(public, sort_keys=True, default=str).encode()).hexdigest()
 
 
+class ExplicitSettings(Settings):
+    """Settings from the values given and the defaults only: no environment, no `.env` file.
+
+    The public `outagesync.Settings`, for programs that configure outagesync in code.
+    """
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def explicit_settings(values: Any) -> ExplicitSettings:
+    """ExplicitSettings from a mapping of values; errors become ConfigError (as in load_settings)."""
+    try:
+        return ExplicitSettings(**dict(values))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from flags (only those given), environment and `.env`; errors become ConfigError."""
     given = {name: value for name, value in overrides.items() if value is not None}
     try:
         return Settings(**given)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
-        )
-        raise ConfigError(f"invalid configuration: {problems}") from None
+        raise ConfigError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = "; ".join(
+        f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+    )
+    return f"invalid configuration: {problems}"
 
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:

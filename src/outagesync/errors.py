@@ -169,3 +169,12 @@ def error_classes() -> list[type[OutageSyncError]]:
     for cls in found:
         found.extend(cls.__subclasses__())
     return found
+
+
+def error_from_code(code: str, message: str) -> OutageSyncError:
+    """An error of the class whose code is `code`, saying `message`: how a failure stored in a result
+    (ErrorInfo) is raised again where a caller wants an exception. Unknown codes give the base class."""
+    cls = next((c for c in error_classes() if c.code == code), OutageSyncError)
+    error = Exception.__new__(cls)
+    Exception.__init__(error, message)  # not cls.__init__: the details behind the message are not kept
+    return error

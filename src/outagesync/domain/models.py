@@ -111,6 +111,7 @@ class RunStatus(StrEnum):
 class Trigger(StrEnum):
     CLI = "cli"
     API = "api"
+    PYTHON = "python"  # the Python API (`import outagesync`)
 
 
 @dataclass(frozen=True, slots=True)

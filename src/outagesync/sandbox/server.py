@@ -121,6 +121,12 @@ class Sandbox:
 
     # --- configuration
 
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        """Settings values that point a client at this sandbox (plus `overrides`), e.g. for
+        `outagesync.sync([...], settings=sandbox.settings(database_url=...))`. Plain values: the sandbox
+        knows nothing of outagesync's own Settings class."""
+        return {"api_url": self.url, "api_key": self.api_key, **overrides}
+
     @property
     def api_key(self) -> str:
         return self._state.api_key

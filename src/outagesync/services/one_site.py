@@ -22,13 +22,14 @@ async def preview_site_outages(
     *,
     options: SyncOptions,
     upstream: Upstream,
-    sites: SiteStore,
+    sites: SiteStore | None,
     clock: Clock,
     since: datetime | None = None,
 ) -> SiteResult:
     """The site's result as a dry run: `items` is what a sync would post now. Posts and stores nothing.
 
-    The cutoff is `since` if given, else the managed site's own, else `options.since`. Raises
+    The cutoff is `since` if given, else the managed site's own (when `sites` is given), else
+    `options.since`. Raises
     InvalidSiteId and StorageError; upstream failures are in the result's `error`, as in a sync.
     """
     options = await _site_options(check_site_id(site_id), options, sites, since)
@@ -54,9 +55,9 @@ async def sync_site(
 
 
 async def _site_options(
-    site_id: str, options: SyncOptions, sites: SiteStore, since: datetime | None
+    site_id: str, options: SyncOptions, sites: SiteStore | None, since: datetime | None
 ) -> SyncOptions:
-    if since is None:
+    if since is None and sites is not None:
         try:
             managed = await asyncio.to_thread(sites.get_site, site_id)
         except SiteNotManaged:

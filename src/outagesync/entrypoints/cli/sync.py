@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -12,6 +12,7 @@ import typer
 from outagesync.defaults import CONCURRENCY, DEFAULT_SINCE, DEFAULT_SITE
 from outagesync.entrypoints.cli.console import fail, print_json, stderr
 from outagesync.entrypoints.cli.exit_codes import ExitCode
+from outagesync.entrypoints.run import run_to_value
 from outagesync.errors import InvalidInput, OutageSyncError
 
 # a pipe or a file has no width to respect: one line per site in the run table
@@ -141,26 +142,9 @@ def _run_sync(
     context = bootstrap.embedded_sandbox(settings) if sandbox else nullcontext(settings)
     try:
         with context as active:
-            return _run_returning(run(active))
+            return run_to_value(run(active))
     finally:
         store.dispose()
-
-
-def _run_returning(main: Coroutine[None, None, RunReport]) -> RunReport:
-    """asyncio.run(main), without asyncio's two full repr()s of the result on the way out.
-
-    CPython 3.11 and 3.12 before the fix of python/cpython#112559 repr the main task, result included,
-    when they restore the SIGINT handler: for a 500,000-item report that took 1.2 s and 100+ MB.
-    """
-    import asyncio  # imported here: it adds to every command's start-up, `--help` included
-
-    reports: list[RunReport] = []
-
-    async def boxed() -> None:
-        reports.append(await main)
-
-    asyncio.run(boxed())
-    return reports[0]
 
 
 @contextmanager
