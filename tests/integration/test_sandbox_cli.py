@@ -28,6 +28,7 @@ OPTIONS = [
     "--devices",
     "--sites",
     "--seed",
+    "--changing-data",
     "--fail-rate",
     "--fail-first",
     "--rate-limit",
@@ -114,3 +115,30 @@ def test_runs_in_the_foreground_logs_requests_and_stops_on_ctrl_c() -> None:
     assert re.search(r"GET /outages 200 [\d.]+ ms", output)
     assert "cli-secret-key" not in output
     assert "x-api-key: the value given with --api-key" in output
+
+
+def test_changing_data_serves_a_new_version_per_get_and_logs_it() -> None:
+    command = [sys.executable, "-c", RUN_COMMAND, "--port", "0", "--changing-data"]
+    # S603: the command is this interpreter running our own module, with fixed arguments.
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        assert process.stderr is not None
+        banner = ""
+        while "Ctrl-C" not in banner:
+            line = process.stderr.readline()
+            assert line, f"the sandbox exited early: {banner}"
+            banner += line
+        found = re.search(r"http://127\.0\.0\.1:\d+", banner)
+        assert found
+        with httpx.Client(base_url=found.group(0), headers={"x-api-key": "sandbox-api-key"}) as client:
+            ends = [
+                {o["end"] for o in client.get("/outages").json() if o["begin"] == "2023-01-01T00:00:00.000Z"}
+                for _ in range(2)
+            ]
+        assert ends == [{"2023-01-01T00:00:01.000Z"}, {"2023-01-01T00:00:02.000Z"}]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, rest = process.communicate(timeout=15)
+    assert process.returncode == 0
+    assert "  changing data: each GET /outages serves a new version (logged as '(version N)')\n" in banner
+    assert re.search(r"GET /outages 200 [\d.]+ ms \(version 2\)", rest)

@@ -18,11 +18,14 @@ from typing import Any
 from outagesync.sandbox.data import Dataset, to_json_bytes
 from outagesync.sandbox.faults import Decision, FaultInjector
 from outagesync.sandbox.payload import check_payload
+from outagesync.sandbox.versions import Versions
 
 LOGGER = logging.getLogger("outagesync.sandbox")
 # Set by server.py in each request's scope: {"abort": <close the socket now>}. ASGI itself cannot drop.
 DROP_EXTENSION = "outagesync.sandbox.drop"
 TOO_MUCH_TOO_SOON = "too-much-too-soon"  # the real API's site id that always answers 429
+# The sandbox's own header, only while the data changes: the version served, accepted or read back.
+VERSION_HEADER = b"x-sandbox-version"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -80,9 +83,12 @@ class SandboxState:
         self.dataset = dataset
         self.api_key = api_key
         self.injector = injector
+        self.changing = False  # True: each GET /outages serves a new version (versions.py)
+        self.versions = Versions()
         self._lock = threading.Lock()
         self._requests: list[RequestRecord] = []
-        self._accepted: dict[str, list[Any]] = {}
+        self._accepted: dict[str, tuple[list[Any], int | None]] = {}
+        self._accepted_versions: dict[str, list[int]] = {}
 
     def record(self, request: RequestRecord) -> None:
         with self._lock:
@@ -96,17 +102,30 @@ class SandboxState:
         with self._lock:
             self._requests.clear()
 
-    def accept(self, site_id: str, items: list[Any]) -> None:
+    def accept(self, site_id: str, items: list[Any], version: int | None = None) -> None:
         with self._lock:
-            self._accepted[site_id] = items
+            self._accepted[site_id] = items, version
+            if version is not None:
+                self._accepted_versions.setdefault(site_id, []).append(version)
 
     def accepted(self, site_id: str) -> list[Any] | None:
         with self._lock:
-            return self._accepted.get(site_id)
+            items, _ = self._accepted.get(site_id, (None, None))
+            return items
+
+    def accepted_version(self, site_id: str) -> int | None:
+        """The version of the last accepted payload; None if none, or if the data was not changing."""
+        with self._lock:
+            return self._accepted.get(site_id, (None, None))[1]
+
+    def accepted_versions(self, site_id: str) -> list[int]:
+        with self._lock:
+            return list(self._accepted_versions.get(site_id, []))
 
     def clear_accepted(self) -> None:
         with self._lock:
             self._accepted.clear()
+            self._accepted_versions.clear()
 
 
 def _route(method: str, path: str) -> tuple[str, str] | None:
@@ -146,6 +165,8 @@ class SandboxApp:
         if not path.startswith("/_sandbox/"):  # the log is of what a client under test did
             self.state.record(RequestRecord(method, path, status, round(duration_ms, 3), fault))
         note = f" [{fault}]" if fault else ""
+        version = dict(response.headers).get(VERSION_HEADER) if response else None
+        note += f" (version {version.decode()})" if version else ""
         LOGGER.info("%s %s %s %.1f ms%s", method, path, status or "dropped", duration_ms, note)
 
     async def _answer(
@@ -187,12 +208,14 @@ class SandboxApp:
         if site_id not in self.state.dataset.sites:
             return SITE_NOT_FOUND
         items = self.state.accepted(site_id)
-        return NOTHING_ACCEPTED if items is None else Response(200, to_json_bytes(items))
+        if items is None:
+            return NOTHING_ACCEPTED
+        return Response(200, to_json_bytes(items), _version_headers(self.state.accepted_version(site_id)))
 
     async def _upstream(self, endpoint: str, site_id: str, receive: Receive) -> Response:
         dataset = self.state.dataset  # one snapshot, even if a test swaps the dataset meanwhile
         if endpoint == "outages":
-            return Response(200, dataset.outages_body)
+            return await self._outages(dataset)
         if site_id == TOO_MUCH_TOO_SOON:
             return LIMIT_EXCEEDED
         if site_id not in dataset.sites:  # the site is checked before the payload, as the real API does
@@ -201,11 +224,22 @@ class SandboxApp:
             return Response(200, dataset.site_info_body(site_id) or b"")
         body = await _read_body(receive)
         # A 1,000,000-item payload takes a second to check: keep the event loop free meanwhile.
-        items, problem = await asyncio.to_thread(_check, dataset, site_id, body)
+        version: int | None = None
+        if self.state.changing:  # any version served will do: the sandbox reports races, not prevents them
+            items, version, problem = await asyncio.to_thread(self.state.versions.match, site_id, body)
+        else:
+            items, problem = await asyncio.to_thread(_check, dataset, site_id, body)
         if problem is not None:
             return Response(400, to_json_bytes({"message": "Unexpected outages received", "detail": problem}))
-        self.state.accept(site_id, items)
-        return ACCEPTED
+        self.state.accept(site_id, items, version)
+        return replace(ACCEPTED, headers=_version_headers(version))
+
+    async def _outages(self, dataset: Dataset) -> Response:
+        if not self.state.changing:
+            return Response(200, dataset.outages_body)
+        # A new body per GET (a copy of up to 114 MB plus the markers): off the event loop, too.
+        version, body = await asyncio.to_thread(self.state.versions.serve, dataset)
+        return Response(200, body, _version_headers(version))
 
 
 def _check(dataset: Dataset, site_id: str, body: bytes) -> tuple[list[Any], str | None]:
@@ -213,6 +247,10 @@ def _check(dataset: Dataset, site_id: str, body: bytes) -> tuple[list[Any], str 
     if right is None:  # the dataset was swapped for one without this site while the body arrived
         return [], f"there is no site {site_id} any more"
     return check_payload(body, right)
+
+
+def _version_headers(version: int | None) -> tuple[tuple[bytes, bytes], ...]:
+    return () if version is None else ((VERSION_HEADER, str(version).encode()),)
 
 
 def _fault_response(decision: Decision) -> Response:

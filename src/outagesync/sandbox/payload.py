@@ -20,16 +20,25 @@ _SHOWN = 3  # items quoted per list in a verdict: enough to see the problem, sho
 
 def check_payload(body: bytes, right: Counter[Item]) -> tuple[list[Any], str | None]:
     """(the parsed items, None) if `body` is exactly the right payload, else ([], what is wrong)."""
+    items, received, problem = read_items(body)
+    if problem is not None:
+        return [], problem
+    problem = compare_items(Counter(received), right)
+    return ([], problem) if problem is not None else (items, None)
+
+
+def read_items(body: bytes) -> tuple[list[Any], list[Item], str | None]:
+    """(the parsed items, their (id, name, begin, end), None) if the schema holds, else ([], [], why not)."""
     try:
         items = json.loads(body)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
-        return [], f"the body is not valid JSON: {exc}"
+        return [], [], f"the body is not valid JSON: {exc}"
     if not isinstance(items, list):
-        return [], f"the body must be a JSON array of outages, not {_json_type(items)}"
+        return [], [], f"the body must be a JSON array of outages, not {_json_type(items)}"
     received: list[Item] = []
     for index, item in enumerate(items):
         if type(item) is not dict or item.keys() != _FIELD_SET:
-            return [], _schema_problem(index, item)
+            return [], [], _schema_problem(index, item)
         key = (item["id"], item["name"], item["begin"], item["end"])
         # Spelled out rather than all(...): this loop runs a million times for the largest payloads.
         if (
@@ -38,12 +47,16 @@ def check_payload(body: bytes, right: Counter[Item]) -> tuple[list[Any], str | N
             or type(key[2]) is not str
             or type(key[3]) is not str
         ):
-            return [], _schema_problem(index, item)
+            return [], [], _schema_problem(index, item)
         received.append(key)
-    got = Counter(received)
+    return items, received, None
+
+
+def compare_items(got: Counter[Item], right: Counter[Item]) -> str | None:
+    """None if the received multiset is the right one, else what is missing and what is unexpected."""
     if got == right:
-        return items, None
-    return [], _difference(missing=right - got, unexpected=got - right, right=right)
+        return None
+    return _difference(missing=right - got, unexpected=got - right, right=right)
 
 
 def _schema_problem(index: int, item: Any) -> str:

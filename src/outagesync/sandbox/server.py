@@ -37,6 +37,7 @@ class Sandbox:
 
     `port=0` picks a free port; `url` is the base URL (no trailing slash). Data, key and faults can be changed
     at any time; `requests` and `accepted()` show what clients did; `reset()` restores the initial state.
+    `changing=True` serves a new version of the data on each GET /outages (see `changing`).
     """
 
     def __init__(
@@ -48,11 +49,13 @@ class Sandbox:
         fault_seed: int = 0,
         host: str = DEFAULT_HOST,
         port: int = 0,
+        changing: bool = False,
     ) -> None:
         self._initial = (dataset, api_key, tuple(faults), fault_seed)
         self._state = SandboxState(
             dataset or load_default_dataset(), api_key, FaultInjector(faults, fault_seed)
         )
+        self._state.changing = changing
         self.host = host
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -144,6 +147,17 @@ class Sandbox:
         self._state.dataset = value
 
     @property
+    def changing(self) -> bool:
+        """True: GET /outages number n serves version n of the data, the dataset plus one marker outage
+        per site, and a POST is accepted if it is the right payload of any of the last 1000 versions.
+        False: the plain data, for GETs and POSTs alike (the versions recorded stay until `reset()`)."""
+        return self._state.changing
+
+    @changing.setter
+    def changing(self, value: bool) -> None:
+        self._state.changing = value
+
+    @property
     def faults(self) -> tuple[Fault, ...]:
         return self._state.injector.faults
 
@@ -155,11 +169,14 @@ class Sandbox:
         self.set_faults()
 
     def reset(self) -> None:
-        """Back to the constructor's dataset, key and faults; forget requests and accepted payloads."""
+        """Back to the constructor's dataset, key and faults, with `changing` off; forget requests, accepted
+        payloads and versions."""
         dataset, api_key, faults, fault_seed = self._initial
         self._state.dataset = dataset or load_default_dataset()
         self._state.api_key = api_key
         self.set_faults(*faults, seed=fault_seed)
+        self._state.changing = False
+        self._state.versions.clear()
         self._state.clear_requests()
         self._state.clear_accepted()
 
@@ -176,3 +193,12 @@ class Sandbox:
     def accepted(self, site_id: str) -> list[Any] | None:
         """The last payload accepted (200) for a site, as received; None if none was accepted yet."""
         return self._state.accepted(site_id)
+
+    @property
+    def version(self) -> int:
+        """How many versions of the data were served while `changing` (the number of the last one)."""
+        return self._state.versions.latest
+
+    def accepted_versions(self, site_id: str) -> list[int]:
+        """The versions of the payloads accepted for a site while `changing`, in the order accepted."""
+        return self._state.accepted_versions(site_id)

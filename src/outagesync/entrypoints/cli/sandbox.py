@@ -64,6 +64,15 @@ def sandbox_command(
     seed: Annotated[
         int, typer.Option(rich_help_panel=_DATA, help="Synthetic: seed; same seed, same data.")
     ] = 0,
+    changing_data: Annotated[
+        bool,
+        typer.Option(
+            "--changing-data",
+            rich_help_panel=_DATA,
+            help="Serve a new version of the data on each GET /outages (one marker outage per site "
+            "whose end encodes it), to reproduce overlapping syncs; POSTs of any version are accepted.",
+        ),
+    ] = False,
     fail_rate: Annotated[
         float, typer.Option(min=0, max=1, rich_help_panel=_FAULTS, help="Probability of a 500 per request.")
     ] = 0.0,
@@ -144,7 +153,15 @@ def sandbox_command(
         fail_rate=fail_rate,
         truncate_rate=truncate_rate,
     )
-    sandbox = Sandbox(data, api_key=api_key, faults=chosen, fault_seed=fault_seed, host=host, port=port)
+    sandbox = Sandbox(
+        data,
+        api_key=api_key,
+        faults=chosen,
+        fault_seed=fault_seed,
+        host=host,
+        port=port,
+        changing=changing_data,
+    )
     with _request_log_on_stderr():
         _serve(sandbox, data, chosen)
 
@@ -162,6 +179,8 @@ def _serve(sandbox: Sandbox, data: Dataset, chosen: list[Fault]) -> None:
     key_hint = f"{sandbox.api_key} (the default)" if is_default else "the value given with --api-key"
     _say(f"KrakenFlex sandbox on {sandbox.url} (not the real API); x-api-key: {key_hint}")
     _say(f"  {data.outage_count:,} outages; sites: {_sites_summary(list(data.sites))}")
+    if sandbox.changing:
+        _say("  changing data: each GET /outages serves a new version (logged as '(version N)')")
     if chosen:
         _say("  faults: " + ", ".join(repr(fault) for fault in chosen))
     _say(f"  try: curl -H 'x-api-key: <key>' {sandbox.url}/outages    (Ctrl-C to stop)")
