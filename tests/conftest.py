@@ -12,6 +12,21 @@ import pytest
 
 pytest_plugins = ["outagesync.sandbox.pytest_plugin"]
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The user data directory (default database, spool, lock files) of every test and of the processes
+    they start: a private one, never the real user's."""
+    home = tmp_path_factory.mktemp("xdg-data")
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(home)
+    yield home
+    if before is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = before
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Databases (storage). Every test gets its own: a SQLite file in tmp_path, or a PostgreSQL database created
 # for it on the server below and dropped afterwards. PostgreSQL tests carry the `postgres` marker: when the

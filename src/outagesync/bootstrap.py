@@ -14,7 +14,7 @@ from outagesync.errors import ConfigError
 
 if TYPE_CHECKING:
     from outagesync.domain.models import Trigger
-    from outagesync.services.ports import Store, Upstream
+    from outagesync.services.ports import SiteLocks, Store, Upstream
     from outagesync.services.sync import SyncOptions
 
 NO_API_KEY = (
@@ -44,6 +44,7 @@ def sync_options(
         concurrency=settings.concurrency,
         trigger=trigger,
         settings_digest=settings.digest(),
+        lock_wait_s=settings.lock_wait,
     )
 
 
@@ -78,6 +79,16 @@ def build_store(settings: Settings) -> Store:
     from outagesync.adapters.storage import SqlStore
 
     return SqlStore.from_url(settings.database_url, items_max=settings.report_items_max)
+
+
+def local_locks() -> SiteLocks:
+    """Site locks for a run with no report store (`--no-store`): files in the user's data directory,
+    shared by the processes of this machine only."""
+    from platformdirs import user_data_path
+
+    from outagesync.adapters.storage.locks import FileLocks
+
+    return FileLocks(user_data_path("outagesync", appauthor=False) / "locks" / "no-store")
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from outagesync import defaults
 from outagesync.defaults import DEFAULT_API_URL, DEFAULT_SINCE
 from outagesync.errors import ConfigError
+
+API_TOKEN_MIN_LENGTH = 16  # a shorter OUTAGESYNC_API_TOKEN is guessable: refused
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_SINCE", "ExplicitSettings", "Settings", "load_settings"]
 
@@ -39,8 +42,11 @@ class Settings(BaseSettings):
     timeout: float = Field(defaults.TIMEOUT_S, gt=0, le=3600)
     deadline: float = Field(defaults.DEADLINE_S, gt=0, le=86400)
     concurrency: int = Field(defaults.CONCURRENCY, ge=1, le=256)
+    lock_wait: float = Field(defaults.LOCK_WAIT_S, ge=0, le=86400)
+    sync_wait: float = Field(defaults.SYNC_WAIT_S, ge=0, le=3600)
     database_url: str | None = None
     api_token: SecretStr | None = None
+    trusted_proxies: str | None = None  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
     report_items_max: int = Field(defaults.REPORT_ITEMS_MAX, ge=0)
 
     @field_validator("api_url")
@@ -51,9 +57,39 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, got {value!r}")
         return value.strip()
 
+    @field_validator("api_token")
+    @classmethod
+    def _usable_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """Unset or empty: no token. Else 16+ characters, no whitespace at the ends. Never echoes it."""
+        token = value.get_secret_value() if value is not None else ""
+        if token and not token.strip():
+            raise ValueError("is only whitespace: unset it, or set a token of 16 or more characters")
+        if token != token.strip():
+            raise ValueError("starts or ends with whitespace, which an Authorization header cannot carry")
+        if 0 < len(token) < API_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"is shorter than {API_TOKEN_MIN_LENGTH} characters: make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _ip_networks(cls, value: str | None) -> str | None:
+        """Comma-separated IP addresses or networks (CIDR), normalised; None when there is none."""
+        entries = [entry.strip() for entry in (value or "").split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network, e.g. 10.0.0.5 or 10.0.0.0/8"
+                ) from None
+        return ",".join(entries) or None
+
     def digest(self) -> str:
         """sha256 of the non-secret settings, to tell runs with different settings apart."""
-        public = self.model_dump(exclude={"api_key", "api_token", "database_url"})
+        public = self.model_dump(exclude={"api_key", "api_token", "database_url", "trusted_proxies"})
         public["api_key_set"] = self.api_key is not None
         return hashlib.sha256(json.dumps(public, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -20,6 +20,7 @@ TIMEOUT_S = 30.0
 DEADLINE_S = 300.0
 
 CONCURRENCY = 8  # sites in flight at once
+LOCK_WAIT_S = 30.0  # how long a sync waits for a site another sync holds, before that site is `site-busy`
 REPORT_ITEMS_MAX = 10_000  # posted items kept per stored report; beyond, their digest and count
 
 # pages
@@ -32,4 +33,5 @@ PREVIEW_ITEMS_MAX = 10_000
 INVALID_RECORDS_SHOWN = 20  # the CLI lists this many skipped records per site, then counts the rest
 
 API_MAX_BODY_BYTES = 64 * 1024
+SYNC_WAIT_S = 50.0  # a REST sync answers within this; a sync still running then goes on (202 Accepted)
 GRACEFUL_TIMEOUT_S = 30

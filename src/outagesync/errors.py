@@ -15,6 +15,7 @@
     ├── ReportNotFound                                                         report-not-found
     ├── SiteNotManaged           no managed site with that id                  site-not-managed
     ├── SiteAlreadyManaged       a managed site with that id exists            site-already-managed
+    ├── SiteBusy                 another sync holds the site's lock            site-busy
     └── RunInterrupted           the run stopped before the site finished      interrupted
 
 Every class has a stable `code` (the right column): reports store it, the REST API's problem types and
@@ -155,6 +156,12 @@ class SiteAlreadyManaged(OutageSyncError):
     """A managed site with that id already exists."""
 
     code = "site-already-managed"
+
+
+class SiteBusy(OutageSyncError):
+    """Another sync of the site (another run, process or machine) held its lock for the whole wait."""
+
+    code = "site-busy"
 
 
 class RunInterrupted(OutageSyncError):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pydantic import SecretStr
 
 from outagesync import __version__
@@ -112,3 +116,137 @@ def test_an_empty_token_setting_counts_as_no_token(private_settings: Settings) -
     with serving(settings) as server:
         # no token configured: a loopback client (this test) needs none
         assert httpx.get(server.url + "/livez").status_code == 200
+
+
+# --- credentials in the database URL, and a schema that comes (back) while the server runs
+
+QUERY_SECRET = "hunter2-in-the-query"
+
+
+def test_a_password_given_in_the_database_urls_query_is_never_shown(
+    private_settings: Settings, api_token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"postgresql+psycopg://outagesync@127.0.0.1:1/outagesync?password={QUERY_SECRET}"
+    shown = "postgresql+psycopg://outagesync@127.0.0.1:1/outagesync?password=***"
+    with (
+        caplog.at_level(logging.WARNING, logger="outagesync.api"),
+        serving(private_settings.model_copy(update={"database_url": url})) as server,
+        client(server, api_token) as http,
+    ):
+        ready, listed, checked = http.get("/readyz"), http.get("/reports"), http.get("/check")
+    assert (ready.status_code, listed.status_code, checked.status_code) == (503, 503, 503)
+    assert ready.json()["detail"].startswith(f"cannot use the report database {shown}: ")
+    assert listed.json()["detail"].startswith(f"cannot use the report database {shown}: ")
+    (startup,) = [r.getMessage() for r in caplog.records if r.name == "outagesync.api"]
+    assert startup.startswith(f"the report database is not ready: cannot use the report database {shown}: ")
+    for text in (ready.text, listed.text, checked.text, caplog.text):
+        assert QUERY_SECRET not in text
+
+
+READY = {"status": "ok", "detail": None}
+
+
+def test_readyz_turns_ready_once_a_sqlite_directory_missing_at_startup_can_be_made(
+    private_settings: Settings, api_token: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocked"
+    blocker.write_text("a file where the database's directory should be")
+    url = f"sqlite:///{blocker / 'outagesync.db'}"
+    with (
+        serving(private_settings.model_copy(update={"database_url": url})) as server,
+        client(server, api_token) as http,
+    ):
+        assert http.get("/readyz").status_code == 503
+        blocker.unlink()  # the "database" is there now
+        ready = http.get("/readyz")
+        assert (ready.status_code, ready.json()) == (200, READY)
+        assert http.get("/sites").json() == {"items": [], "next_cursor": None, "next": None}
+
+
+@pytest.mark.postgres
+def test_readyz_turns_ready_once_a_postgresql_database_missing_at_startup_exists(
+    private_settings: Settings, api_token: str, postgres_server_url: str
+) -> None:
+    name = f"outagesync_late_{uuid.uuid4().hex[:16]}"
+    url = sa.make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    admin = sa.create_engine(postgres_server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with (
+            serving(private_settings.model_copy(update={"database_url": url})) as server,
+            client(server, api_token) as http,
+        ):
+            not_ready = http.get("/readyz")
+            assert (not_ready.status_code, not_ready.json()["status"]) == (503, "unavailable")
+            assert f'database "{name}" does not exist' in not_ready.json()["detail"]
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            ready = http.get("/readyz")
+            assert (ready.status_code, ready.json()) == (200, READY)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _drop_every_table(url: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        tables = sa.MetaData()
+        tables.reflect(engine)
+        tables.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def own_database_server(
+    private_settings: Settings, database_url: str, api_token: str
+) -> Iterator[tuple[httpx.Client, str]]:
+    """A server on a database of the test's own (SQLite, PostgreSQL), its client, and the database's URL."""
+    with (
+        serving(private_settings.model_copy(update={"database_url": database_url})) as server,
+        client(server, api_token) as http,
+    ):
+        yield http, database_url
+
+
+def test_a_schema_dropped_while_serving_is_created_again_on_the_next_request(
+    own_database_server: tuple[httpx.Client, str],
+) -> None:
+    http, url = own_database_server
+    assert http.post("/sites", json={"site_id": "norwich-pear-tree"}).status_code == 201
+    _drop_every_table(url)
+    lost = http.get("/sites/norwich-pear-tree")
+    shown = sa.make_url(url).render_as_string(hide_password=True)
+    assert (lost.status_code, lost.json()) == (
+        503,
+        {
+            "type": "urn:outagesync:problem:storage-unavailable",
+            "title": "The report database is unavailable",
+            "status": 503,
+            "detail": f"the report database {shown} has lost its tables (were they dropped?): they are "
+            "created again on the next request; retry",
+            "instance": "/sites/norwich-pear-tree",
+        },
+    )
+    assert http.get("/sites/norwich-pear-tree").json()["type"] == "urn:outagesync:problem:site-not-managed"
+    assert http.post("/sites", json={"site_id": "norwich-pear-tree"}).status_code == 201
+    assert http.get("/readyz").json() == READY
+
+
+def test_check_and_readyz_migrate_again_a_schema_dropped_while_serving(
+    own_database_server: tuple[httpx.Client, str],
+) -> None:
+    http, url = own_database_server
+    assert http.get("/readyz").json() == READY
+    _drop_every_table(url)
+    checked = http.get("/check")
+    assert (checked.status_code, checked.json()["status"], checked.json()["database"]["migrated"]) == (
+        200,
+        "OK",
+        True,
+    )
+    _drop_every_table(url)
+    ready = http.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, READY)
+    assert http.get("/sites").json() == {"items": [], "next_cursor": None, "next": None}

@@ -161,3 +161,18 @@ def test_deleting_every_report_needs_all_true(private_settings: Settings, api_to
             assert http.get("/reports").json()["items"] == []
     finally:
         server.stop()
+
+
+# base64url of ["9999-12-31T23:59:59-23:59","a"]: a valid instant, but past year 9999 in UTC
+OVERFLOWING_CURSOR = "WyI5OTk5LTEyLTMxVDIzOjU5OjU5LTIzOjU5IiwiYSJd"
+
+
+def test_a_cursor_whose_instant_overflows_in_utc_is_a_422_problem(api: httpx.Client) -> None:
+    response = api.get("/reports", params={"cursor": OVERFLOWING_CURSOR})
+    assert _problem(response, 422) == {
+        "type": "urn:outagesync:problem:invalid-request",
+        "title": "Invalid request",
+        "status": 422,
+        "detail": f"invalid cursor {OVERFLOWING_CURSOR!r}: pass the next_cursor of a previous page",
+        "instance": "/reports",
+    }

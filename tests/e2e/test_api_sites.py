@@ -159,3 +159,57 @@ def test_sites_are_listed_by_id_in_pages_that_link_to_the_next(api: httpx.Client
 @pytest.mark.parametrize("limit", ["0", "501", "-1", "ten"])
 def test_a_page_size_outside_1_to_500_is_a_422_problem(api: httpx.Client, limit: str) -> None:
     _problem(api.get("/sites", params={"limit": limit}), 422)
+
+
+def test_a_patch_with_a_null_enabled_flag_is_a_422_problem(api: httpx.Client) -> None:
+    site_id = _site_id()
+    api.post("/sites", json={"site_id": site_id, "enabled": False})
+    problem = _problem(api.patch(f"/sites/{site_id}", json={"enabled": None}), 422)
+    assert (problem["detail"], problem["errors"]) == (
+        "body.enabled: Value error, must be true or false; leave it out to keep the site's flag",
+        [
+            {
+                "loc": ["body", "enabled"],
+                "msg": "Value error, must be true or false; leave it out to keep the site's flag",
+                "type": "value_error",
+            }
+        ],
+    )
+    assert api.get(f"/sites/{site_id}").json()["enabled"] is False
+
+
+@pytest.mark.parametrize(
+    ("since", "stored"),
+    [
+        ("1900-01-01T00:00:00+01:00", "1899-12-31T23:00:00.000Z"),  # the year as written counts
+        ("2999-12-31T23:59:59-23:59", "3000-01-01T23:58:59.000Z"),
+    ],
+)
+def test_instants_from_1900_to_2999_as_written_are_taken(api: httpx.Client, since: str, stored: str) -> None:
+    response = api.post("/sites", json={"site_id": _site_id(), "since": since})
+    assert (response.status_code, response.json()["since"]) == (201, stored)
+
+
+@pytest.mark.parametrize(
+    "since", ["1899-12-31T23:59:59Z", "3000-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59"]
+)
+def test_instants_outside_1900_to_2999_are_422_problems(api: httpx.Client, since: str) -> None:
+    problem = _problem(api.post("/sites", json={"site_id": _site_id(), "since": since}), 422)
+    assert problem["errors"] == [
+        {
+            "loc": ["body", "since"],
+            "msg": "Value error, use ISO 8601 with an offset, from 1900 to 2999, e.g. 2022-01-01T00:00:00Z",
+            "type": "value_error",
+        }
+    ]
+
+
+def test_the_schema_says_which_instants_are_taken(api: httpx.Client) -> None:
+    schema = api.get("/openapi.json").json()
+    since = schema["paths"]["/sites/{site_id}/sync"]["post"]["parameters"]
+    (query,) = [p["schema"] for p in since if p["name"] == "since"]
+    assert query["anyOf"][0] == {
+        "type": "string",
+        "format": "date-time",
+        "pattern": "^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}[Tt ]",
+    }

@@ -23,6 +23,7 @@ from outagesync.domain.models import (
     ManagedSite,
     Outage,
     RunReport,
+    RunStatus,
     SiteInfo,
     SiteOutage,
 )
@@ -266,16 +267,24 @@ class FakeUpstream:
 
 
 class FakeReportStore:
-    """The ReportStore port as a list; with `fail`, every save raises it (and nothing is kept)."""
+    """The ReportStore port as lists: `running` holds the runs recorded before their first POST, `saved`
+    their outcomes. With `fail`, saving an outcome raises it; with `fail_running`, recording a run does."""
 
-    def __init__(self, fail: StorageError | None = None) -> None:
+    def __init__(self, fail: StorageError | None = None, *, fail_running: StorageError | None = None) -> None:
         self.fail = fail
+        self.fail_running = fail_running
+        self.running: list[RunReport] = []
         self.saved: list[RunReport] = []
-        self.save_attempts = 0
+        self.save_attempts = 0  # of outcomes
         self._lock = threading.Lock()  # save_run is called from a worker thread
 
     def save_run(self, report: RunReport) -> None:
         with self._lock:
+            if report.status is RunStatus.RUNNING:
+                if self.fail_running is not None:
+                    raise self.fail_running
+                self.running.append(report)
+                return
             self.save_attempts += 1
             if self.fail is not None:
                 raise self.fail
@@ -349,3 +358,38 @@ def managed_site(site_id: str, *, since: datetime | None = None, enabled: bool =
 def _conforms(upstream: FakeUpstream, reports: FakeReportStore, sites: FakeSiteStore) -> None:
     """Type-checked only: each fake implements its port."""
     _: tuple[Upstream, ReportStore, SiteStore] = (upstream, reports, sites)
+
+
+class FakeLocks:
+    """The SiteLocks port over a shared dict (key -> holder), recording what this holder did, in order."""
+
+    def __init__(self, table: dict[str, object] | None = None) -> None:
+        self.table: dict[str, object] = {} if table is None else table
+        self.events: list[tuple[str, str]] = []  # ("acquire" | "busy" | "release", key); ("close", "")
+
+    async def try_acquire(self, key: str) -> bool:
+        holder = self.table.setdefault(key, self)
+        self.events.append(("acquire" if holder is self else "busy", key))
+        return holder is self
+
+    async def release(self, key: str) -> None:
+        if self.table.get(key) is self:
+            del self.table[key]
+            self.events.append(("release", key))
+
+    async def close(self) -> None:
+        for key in [k for k, holder in self.table.items() if holder is self]:
+            await self.release(key)
+        self.events.append(("close", ""))
+
+
+class FakeSleep:
+    """An injected sleep that moves a FakeClock instead of waiting, and records each wait."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.clock.start += timedelta(seconds=seconds)

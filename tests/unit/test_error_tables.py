@@ -20,7 +20,7 @@ def test_the_tree_is_found_whole() -> None:
         if isinstance(value, type) and issubclass(value, errors.OutageSyncError)
     }
     assert set(CLASSES) == public
-    assert len(CLASSES) == len(public) == 16
+    assert len(CLASSES) == len(public) == 17
 
 
 def test_every_class_has_its_own_code() -> None:
@@ -61,6 +61,7 @@ def test_each_code_row_is_its_own(cls: type[errors.OutageSyncError]) -> None:
         (errors.ReportNotFound("no report"), "report-not-found", 1, 404),
         (errors.SiteNotManaged("no managed site"), "site-not-managed", 1, 404),
         (errors.SiteAlreadyManaged("already managed"), "site-already-managed", 1, 409),
+        (errors.SiteBusy("busy"), "site-busy", 1, 409),
         (errors.RunInterrupted("interrupted"), "interrupted", 130, 503),
         (errors.OutageSyncError("something"), "internal-error", 1, 500),
     ],
@@ -74,8 +75,8 @@ def test_exact_exit_codes_and_http_statuses(
     assert PROBLEMS[code].status == status
 
 
-def test_the_exit_codes_are_the_documented_four() -> None:
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 130]
+def test_the_exit_codes_are_the_documented_ones() -> None:
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 129, 130, 143]
     assert set(EXIT_CODES.values()) == {ExitCode.FAILED, ExitCode.USAGE, ExitCode.INTERRUPTED}
 
 

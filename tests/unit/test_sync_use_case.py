@@ -37,7 +37,12 @@ from outagesync.errors import (
 )
 from outagesync.services.one_site import preview_site_outages, sync_site
 from outagesync.services.ports import Posted
-from outagesync.services.sync import INTERRUPTED_MESSAGE, SyncOptions, sync_managed_sites, sync_sites
+from outagesync.services.sync import (
+    INTERRUPTED_POSTING_MESSAGE,
+    SyncOptions,
+    sync_managed_sites,
+    sync_sites,
+)
 
 from .fakes import FakeClock, FakeReportStore, FakeSiteStore, FakeUpstream, FetchOutagesCall, managed_site
 
@@ -514,7 +519,7 @@ async def test_a_cancelled_run_stores_the_unfinished_sites_as_interrupted(store_
             begun,
             clock.at(5),
             CUTOFF,
-            error=ErrorInfo("interrupted", INTERRUPTED_MESSAGE),
+            error=ErrorInfo("interrupted", INTERRUPTED_POSTING_MESSAGE),  # their POSTs were in flight
         )
     assert len({site.report_id for site in report.sites}) == 3
 

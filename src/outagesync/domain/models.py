@@ -98,6 +98,8 @@ class SiteStatus(StrEnum):
     FAILED = "failed"
     DRY_RUN = "dry_run"
     INTERRUPTED = "interrupted"
+    RUNNING = "running"  # recorded before the first POST; replaced by the outcome
+    ABANDONED = "abandoned"  # running, but the process that ran it is gone (its run lock is free)
 
 
 class RunStatus(StrEnum):
@@ -106,6 +108,8 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     DRY_RUN = "dry_run"
     INTERRUPTED = "interrupted"
+    RUNNING = "running"
+    ABANDONED = "abandoned"
 
 
 class Trigger(StrEnum):
@@ -166,7 +170,8 @@ class SiteResult:
 
 @dataclass(frozen=True, slots=True)
 class RunReport:
-    """One run over one or more sites. `storage_error` is set when the report could not be saved."""
+    """One run over one or more sites. `stored`: the report was saved; `storage_error`: why it could not
+    be (a run made without a report store has neither)."""
 
     run_id: str
     trigger: Trigger
@@ -176,6 +181,7 @@ class RunReport:
     dry_run: bool
     sites: tuple[SiteResult, ...]
     storage_error: str | None = None
+    stored: bool = field(default=False, compare=False)  # what the store holds is the same run
 
     @property
     def status(self) -> RunStatus:
@@ -187,7 +193,11 @@ class RunReport:
 
 
 def run_status(statuses: list[SiteStatus], *, dry_run: bool) -> RunStatus:
-    """Overall status: interrupted wins, then all-good, then all-failed, else partial."""
+    """Overall status: running (or abandoned) wins, then interrupted, then all-good, all-failed, partial."""
+    if SiteStatus.RUNNING in statuses:
+        return RunStatus.RUNNING
+    if SiteStatus.ABANDONED in statuses:
+        return RunStatus.ABANDONED
     if SiteStatus.INTERRUPTED in statuses:
         return RunStatus.INTERRUPTED
     good = [s for s in statuses if s in (SiteStatus.SUCCEEDED, SiteStatus.DRY_RUN)]

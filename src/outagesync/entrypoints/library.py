@@ -24,7 +24,7 @@ from outagesync.errors import ConfigError, InvalidInput, error_from_code
 from outagesync.services import reports as report_cases
 from outagesync.services.one_site import preview_site_outages
 from outagesync.services.ports import Store
-from outagesync.services.sync import SyncOptions, sync_managed_sites, sync_sites
+from outagesync.services.sync import Locking, SyncOptions, sync_managed_sites, sync_sites
 
 SettingsLike = Settings | Mapping[str, Any] | None
 
@@ -72,6 +72,7 @@ class Client:
         if isinstance(site_ids, str):
             raise InvalidInput("site_ids is a list of site ids, not one string")
         options = self._options(since, dry_run=dry_run, skip_invalid=skip_invalid)
+        locking = Locking(self._store.open_locks() if self._store else bootstrap.local_locks())
         async with bootstrap.open_upstream(self.settings) as upstream:
             if site_ids is None:
                 return await sync_managed_sites(
@@ -80,9 +81,15 @@ class Client:
                     upstream=upstream,
                     reports=self._store,
                     clock=_now,
+                    locking=locking,
                 )
             return await sync_sites(
-                list(site_ids), options=options, upstream=upstream, reports=self._store, clock=_now
+                list(site_ids),
+                options=options,
+                upstream=upstream,
+                reports=self._store,
+                clock=_now,
+                locking=locking,
             )
 
     def sync(

@@ -28,9 +28,10 @@ def decode_cursor(token: str) -> ReportCursor:
         moment = datetime.fromisoformat(started_at)
         if moment.tzinfo is None or not isinstance(report_id, str):
             raise ValueError("not a report cursor")
-    except (ValueError, TypeError, binascii.Error):
+        moment = moment.astimezone(UTC)  # OverflowError when UTC is past year 9999 or before year 1
+    except (ValueError, TypeError, OverflowError, binascii.Error):
         raise InvalidInput(f"invalid cursor {token!r}: pass the next_cursor of a previous page") from None
-    return ReportCursor(moment.astimezone(UTC), report_id)
+    return ReportCursor(moment, report_id)
 
 
 def next_cursor(page: ReportPage) -> str | None:

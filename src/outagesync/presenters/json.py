@@ -53,7 +53,7 @@ def run_report_to_dict(report: RunReport, *, with_items: bool = True) -> dict[st
         "started_at": isoformat(report.started_at),
         "finished_at": isoformat(report.finished_at),
         "settings_digest": report.settings_digest,
-        "report_stored": report.storage_error is None,
+        "report_stored": report.stored,
         "storage_error": report.storage_error,
         "sites": [site_result_to_dict(site, with_items=with_items) for site in report.sites],
     }

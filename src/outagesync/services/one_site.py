@@ -7,6 +7,7 @@ reads settings, or knows HTTP statuses.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from outagesync.domain.ids import check_site_id
 from outagesync.domain.models import RunReport, SiteResult
 from outagesync.errors import SiteNotManaged
 from outagesync.services.ports import ReportStore, SiteStore, Upstream
-from outagesync.services.sync import Clock, SyncOptions, sync_sites
+from outagesync.services.sync import Clock, Locking, SyncOptions, sync_sites
 
 
 async def preview_site_outages(
@@ -48,10 +49,20 @@ async def sync_site(
     reports: ReportStore,
     clock: Clock,
     since: datetime | None = None,
+    locking: Locking | None = None,
+    on_recorded: Callable[[RunReport], None] | None = None,
 ) -> RunReport:
     """Sync one site now and store the run's report (see `sync_sites`); the cutoff as in the preview."""
     options = await _site_options(check_site_id(site_id), options, sites, since)
-    return await sync_sites([site_id], options=options, upstream=upstream, reports=reports, clock=clock)
+    return await sync_sites(
+        [site_id],
+        options=options,
+        upstream=upstream,
+        reports=reports,
+        clock=clock,
+        locking=locking,
+        on_recorded=on_recorded,
+    )
 
 
 async def _site_options(

@@ -57,6 +57,23 @@ class Upstream(Protocol):
         ...
 
 
+class SiteLocks(Protocol):
+    """Named locks held by one holder (one run), exclusive across tasks, threads, processes and, for
+    PostgreSQL, machines. A holder that dies holds nothing. Failures raise `StorageError`."""
+
+    async def try_acquire(self, key: str) -> bool:
+        """Take the lock if it is free (never waits); True if this holder now holds it."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Let the lock go (a lock not held is ignored)."""
+        ...
+
+    async def close(self) -> None:
+        """Release every lock this holder holds."""
+        ...
+
+
 class ReportStore(Protocol):
     """Where run reports go. Failures raise `StorageError`."""
 
@@ -123,11 +140,16 @@ class StoreAdmin(Protocol):
     def head_revision(self) -> str: ...
 
     def check(self) -> StoreHealth:
-        """A real round trip to the database; never raises, never migrates."""
+        """A real round trip to the database; never raises. A store that keeps its schema at the
+        newest revision migrates a missing or old one again here (the database came back empty)."""
         ...
 
 
 class Store(ReportStore, ReportHistory, SiteStore, StoreAdmin, Protocol):
     """Everything one database holds, as bootstrap builds it; `dispose` closes its connections."""
+
+    def open_locks(self) -> SiteLocks:
+        """A new lock holder for one run, on this database (so every process sharing it agrees)."""
+        ...
 
     def dispose(self) -> None: ...

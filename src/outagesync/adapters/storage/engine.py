@@ -5,10 +5,12 @@ Every third-party database error leaves this package as StorageError; no message
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -21,6 +23,11 @@ BUSY_TIMEOUT_S = 30  # how long a SQLite writer waits for another one before "da
 CONNECT_TIMEOUT_S = 10  # PostgreSQL: give up on an unreachable server after this long
 WRITE_OPTION = "outagesync_write"  # execution option: this transaction will write (SQLite: BEGIN IMMEDIATE)
 _EXAMPLES = "sqlite:////path/to/outagesync.db or postgresql+psycopg://user:password@host:5432/dbname"
+# query parameters of a database URL that hold credentials (compared lower-case): never shown
+SECRET_QUERY_PARAMETERS = frozenset({"password", "pass", "passwd", "pwd", "sslpassword", "token", "key"})
+# where a driver's message goes on with the statement: psycopg's "LINE 1: ...", SQLAlchemy's "[SQL: ...]"
+_SQL_TAIL = re.compile(r"\n\s*LINE \d+:|\s*\[SQL: ")
+_UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for "relation ... does not exist"
 
 
 def default_database_path() -> Path:
@@ -51,8 +58,32 @@ def parse_database_url(url: str | None) -> URL:
 
 
 def mask(url: URL) -> str:
-    """The URL as text, with its password hidden."""
-    return url.render_as_string(hide_password=True)
+    """The URL as text, with every credential hidden: the password and secret query parameters."""
+    shown = url.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        f"{quote_plus(name)}={'***' if _is_secret(name) else quote_plus(value)}"
+        for name in sorted(url.query)
+        for value in _values(url.query[name])
+    ]
+    return f"{shown}?{'&'.join(pairs)}" if pairs else shown
+
+
+def _is_secret(name: str) -> bool:
+    """Whether a URL query parameter holds a credential (libpq's `password`, and the usual aliases)."""
+    return name.lower() in SECRET_QUERY_PARAMETERS
+
+
+def _values(value: str | Sequence[str]) -> Sequence[str]:
+    return (value,) if isinstance(value, str) else value
+
+
+def _secrets(url: URL) -> list[str]:
+    """Every credential the URL holds, longest first (so that no part of one is left behind)."""
+    found = [str(url.password)] if url.password else []
+    for name, value in url.query.items():
+        if _is_secret(name):
+            found.extend(secret for secret in _values(value) if secret)
+    return sorted(found, key=len, reverse=True)
 
 
 def is_sqlite(url: URL) -> bool:
@@ -66,13 +97,17 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(str(url.database))
 
 
-def make_engine(url: URL) -> Engine:
-    """An engine for `url`; connects lazily, so this never fails for an unreachable database."""
+def make_engine(url: URL, *, pooled: bool = True) -> Engine:
+    """An engine for `url`; connects lazily, so this never fails for an unreachable database.
+
+    `pooled=False` (PostgreSQL): every connection is opened for its user and closed after it.
+    """
     if is_sqlite(url):
         return _sqlite_engine(url)
+    pool: dict[str, Any] = {"pool_pre_ping": True} if pooled else {"poolclass": sa.pool.NullPool}
     return sa.create_engine(
         url,
-        pool_pre_ping=True,
+        **pool,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "outagesync"},
     )
 
@@ -123,9 +158,20 @@ def storage_errors(url: URL) -> Iterator[None]:
 
 
 def describe(error: BaseException, url: URL) -> str:
-    """The driver's own message on one line, without the SQL, the parameters or the password."""
+    """The driver's own message on one line, without the SQL, the parameters or any credential."""
     cause = getattr(error, "orig", None) or error
-    text = " ".join(str(cause).split()) or type(cause).__name__
-    if url.password:
-        text = text.replace(str(url.password), "***")
+    # psycopg: the server's primary message; its full text goes on with "LINE 1: <the statement>"
+    primary = getattr(getattr(cause, "diag", None), "message_primary", None)
+    text = primary or _SQL_TAIL.split(str(cause), maxsplit=1)[0]
+    text = " ".join(text.split()) or type(cause).__name__
+    for secret in _secrets(url):
+        text = text.replace(secret, "***")
     return text[:500]
+
+
+def is_missing_schema(error: BaseException) -> bool:
+    """Whether a database error says a table is missing (the schema was dropped under us)."""
+    cause = getattr(error, "orig", None) or error
+    if getattr(cause, "sqlstate", None) == _UNDEFINED_TABLE:  # PostgreSQL
+        return True
+    return isinstance(error, exc.OperationalError) and str(cause).startswith("no such table")  # SQLite

@@ -5,11 +5,12 @@ Times are stored as UTC and always come back as aware UTC datetimes, on SQLite t
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
 # Alembic's bookkeeping table; named for us so a shared PostgreSQL database can hold other apps' too.
@@ -26,7 +27,40 @@ metadata = sa.MetaData(
     }
 )
 
-JSONColumn = sa.JSON().with_variant(JSONB(), "postgresql")
+
+class JSONText(sa.TypeDecorator[Any]):
+    """JSON kept as ASCII text: every string round-trips, NUL included (PostgreSQL's jsonb refuses it)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
+
+
+_TO_ESCAPE = re.compile(r"[\\\x00]")
+_ESCAPED = re.compile(r"\\([\\0])")
+
+
+class EscapedText(sa.TypeDecorator[str]):
+    """Text that may hold any upstream character: NUL is stored as `\\0` and `\\` as `\\\\` (PostgreSQL text
+    refuses NUL); read back exactly."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return _TO_ESCAPE.sub(lambda m: "\\\\" if m.group() == "\\" else "\\0", value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return _ESCAPED.sub(lambda m: "\\" if m.group(1) == "\\" else "\x00", str(value))
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -79,13 +113,13 @@ site_reports = sa.Table(
     sa.Column("dropped_before_cutoff", sa.Integer, nullable=False),
     sa.Column("dropped_unknown_device", sa.Integer, nullable=False),
     sa.Column("invalid", sa.Integer, nullable=False),
-    sa.Column("invalid_records", JSONColumn, nullable=False),  # at most the items limit
-    sa.Column("calls", JSONColumn, nullable=False),  # [{"endpoint": "GET /outages", "attempts": 1}, ...]
+    sa.Column("invalid_records", JSONText, nullable=False),  # at most the items limit
+    sa.Column("calls", JSONText, nullable=False),  # [{"endpoint": "GET /outages", "attempts": 1}, ...]
     sa.Column("post_status", sa.Integer, nullable=True),
-    sa.Column("upstream_message", sa.Text, nullable=True),
+    sa.Column("upstream_message", EscapedText, nullable=True),
     sa.Column("error_code", sa.String(100), nullable=True),  # outagesync.errors codes, e.g. unknown-site
-    sa.Column("error_message", sa.Text, nullable=True),
-    sa.Column("items", JSONColumn, nullable=False),  # at most the items limit, in posted order
+    sa.Column("error_message", EscapedText, nullable=True),
+    sa.Column("items", JSONText, nullable=False),  # at most the items limit, in posted order
     sa.Column("items_total", sa.Integer, nullable=False),
     sa.Column("items_digest", sa.String(64), nullable=False),
     sa.Column("items_truncated", sa.Boolean, nullable=False),

@@ -19,10 +19,11 @@ from outagesync.config import Settings
 from outagesync.defaults import API_MAX_BODY_BYTES
 from outagesync.domain.models import Trigger
 from outagesync.entrypoints.api.deps import ApiState, configured_token
-from outagesync.entrypoints.api.middleware import BodyLimit
+from outagesync.entrypoints.api.middleware import BodyLimit, HeadAsGet
 from outagesync.entrypoints.api.problems import install_error_handlers
 from outagesync.entrypoints.api.routes import health, reports, sites, sync
 from outagesync.entrypoints.api.schemas import Problem
+from outagesync.entrypoints.api.shutdown import AnswerWhenCancelled
 from outagesync.errors import StorageError
 from outagesync.services import admin
 from outagesync.services.ports import Store
@@ -56,10 +57,14 @@ def create_app(settings: Settings) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=_lifespan(store),
+        # no redirect of /sites/ to /sites: Starlette's would build it from the Host header (any client's)
+        redirect_slashes=False,
     )
     app.state.api = ApiState(settings, store, options, configured_token(settings))
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=API_MAX_BODY_BYTES)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(AnswerWhenCancelled)  # outermost: answers a request cancelled at shutdown
     for module in (health, sites, sync, reports):
         app.include_router(module.router)
     app.openapi = _with_problem_schema(app.openapi)  # type: ignore[method-assign]
@@ -76,6 +81,8 @@ def _lifespan(store: Store) -> Callable[[FastAPI], Any]:
         try:
             yield
         finally:
+            state: ApiState = _app.state.api
+            await state.syncs.shutdown()  # syncs that outlived their requests store what they did
             store.dispose()
 
     return lifespan

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, cast
 
@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from outagesync import bootstrap
 from outagesync.config import Settings
+from outagesync.entrypoints.api.background import BackgroundSyncs
 from outagesync.errors import ConfigError
 from outagesync.services.ports import Store, Upstream
 from outagesync.services.sync import SyncOptions
@@ -32,6 +33,7 @@ class ApiState:
     store: Store
     options: SyncOptions
     token: bytes | None
+    syncs: BackgroundSyncs = field(default_factory=BackgroundSyncs)
 
     def sync_options(self, *, dry_run: bool = False, skip_invalid: bool = False) -> SyncOptions:
         return replace(self.options, dry_run=dry_run, skip_invalid=skip_invalid)
@@ -67,10 +69,15 @@ def get_store(state: StateDep) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-async def open_upstream(state: StateDep) -> AsyncIterator[Upstream]:
-    """A KrakenFlex client for this request's run; ConfigError (503) when the service has no API key."""
+def require_api_key(state: StateDep) -> None:
+    """ConfigError (503) when the service has no KrakenFlex API key: checked before any sync starts."""
     if state.settings.api_key is None or not state.settings.api_key.get_secret_value():
         raise ConfigError(NO_API_KEY)
+
+
+async def open_upstream(state: StateDep) -> AsyncIterator[Upstream]:
+    """A KrakenFlex client for this request's run; ConfigError (503) when the service has no API key."""
+    require_api_key(state)
     async with bootstrap.open_upstream(state.settings) as client:
         yield client
 

@@ -1,4 +1,6 @@
-"""ASGI middleware of the REST API: request bodies are capped (413 as a problem, declared or streamed)."""
+"""ASGI middleware of the REST API: request bodies are capped (413 as a problem, declared or streamed), and
+HEAD is answered wherever GET is.
+"""
 
 from __future__ import annotations
 
@@ -42,3 +44,26 @@ class BodyLimit:
 
     def _too_large(self, path: str) -> JSONResponse:
         return problem_response(413, self._detail(), instance=path, headers={"Connection": "close"})
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request is answered as the GET would be (status, headers), without the body.
+
+    FastAPI routes a GET operation for GET only; this makes HEAD work on every one of them, undocumented
+    (RFC 9110: HEAD goes with GET), and a HEAD of a path without GET is the GET's 405.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

@@ -6,6 +6,7 @@ ever reaches a client. No business logic here: only how an error looks on the wi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -56,6 +57,7 @@ PROBLEMS: dict[str, ProblemType] = {
         ProblemType(404, errors.ReportNotFound.code, "Report not found"),
         ProblemType(404, errors.SiteNotManaged.code, "Site not managed"),
         ProblemType(409, errors.SiteAlreadyManaged.code, "Site already managed"),
+        ProblemType(409, errors.SiteBusy.code, "Another sync of the site is running"),
         ProblemType(503, errors.RunInterrupted.code, "The run was interrupted"),
     )
 }
@@ -141,9 +143,32 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return problem_response(
-        exc.status_code, str(exc.detail), instance=request.url.path, headers=dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # Starlette names the methods of the one route it found, not the path's
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+    return problem_response(exc.status_code, str(exc.detail), instance=request.url.path, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document declares for the request's path (HEAD wherever GET), in the
+    usual order; none for a path it does not document (/docs, say)."""
+    found: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(_path_pattern(template), request.url.path):
+            found.update(method.upper() for method in operations)
+    if "GET" in found:
+        found.add("HEAD")  # the HeadAsGet middleware answers it
+    return sorted(found, key=lambda method: (_METHOD_ORDER.get(method, len(_METHOD_ORDER)), method))
+
+
+def _path_pattern(template: str) -> str:
+    """An OpenAPI path (`/sites/{site_id}`) as a regular expression: a parameter is one path segment."""
+    return "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}/]*\}", template))
+
+
+_METHOD_ORDER = {
+    method: rank for rank, method in enumerate(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"))
+}
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

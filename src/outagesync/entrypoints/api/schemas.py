@@ -19,32 +19,29 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     WithJsonSchema,
+    field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from outagesync.domain.ids import MAX_NAME_LENGTH, SITE_ID_PATTERN
 from outagesync.domain.models import RunStatus, SiteStatus, Trigger
 from outagesync.entrypoints.api import examples
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
-_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]")
+# An instant given to the API is written with a year from 1900 to 2999 (others are typos), so the schema
+# can say which ones the server takes (a pattern), and no offset takes it out of range in UTC.
+INSTANT_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}[Tt ]"
+_INSTANT_START = re.compile(INSTANT_PATTERN)
 
 
-def _in_range(moment: datetime) -> datetime:
-    """Aware instants from 1900 on, in UTC (older ones, or ones past year 9999 in UTC, are typos)."""
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("the instant is out of range") from None
-    if moment < _EARLIEST:
-        raise ValueError("the instant is before 1900")
-    return moment
+def _in_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 def _iso_8601(value: object) -> object:
-    """Only ISO 8601 text: pydantic would also take a number (or numeric text) as a Unix time."""
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        raise ValueError("use ISO 8601 with an offset, e.g. 2022-01-01T00:00:00Z")
+    """Only ISO 8601 text from 1900 to 2999: pydantic would also take a number as a Unix time."""
+    if not isinstance(value, str) or not _INSTANT_START.match(value):
+        raise ValueError("use ISO 8601 with an offset, from 1900 to 2999, e.g. 2022-01-01T00:00:00Z")
     return value
 
 
@@ -53,10 +50,20 @@ def _examples(*values: Any) -> ConfigDict:
 
 
 SiteId = Annotated[str, StringConstraints(pattern=SITE_ID_PATTERN), Field(examples=["norwich-pear-tree"])]
-InstantIn = Annotated[AwareDatetime, BeforeValidator(_iso_8601), AfterValidator(_in_range)]
+InstantIn = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_8601),
+    AfterValidator(_in_utc),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}),
+]
 # Out: text made by domain.timestamps.isoformat (UTC, milliseconds, Z), passed through as is.
 Instant = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-Name = Annotated[str | None, Field(max_length=MAX_NAME_LENGTH, description="For display; empty means none.")]
+Name = Annotated[
+    str | None,
+    Field(
+        max_length=MAX_NAME_LENGTH, description="For display, printable characters only; empty means none."
+    ),
+]
 
 
 class Problem(BaseModel):
@@ -119,16 +126,27 @@ class SiteReplace(BaseModel):
     enabled: StrictBool = True
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    schema.update(minProperties=1, examples=[{"enabled": False}])
+    del schema["properties"]["enabled"]["default"]  # absent means unchanged: there is no default
+
+
 class SitePatch(BaseModel):
     """Some settings of a managed site (PATCH): only the fields given change; null clears name or since."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"minProperties": 1, "examples": [{"enabled": False}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
 
     name: Name = None
     since: InstantIn | None = None
-    enabled: StrictBool | None = Field(None, description="null or absent: unchanged.")
+    enabled: StrictBool | SkipJsonSchema[None] = Field(None, description="Absent: unchanged.")
+
+    @field_validator("enabled")
+    @classmethod
+    def _not_null(cls, value: bool | None) -> bool:
+        """null is no flag (`{"enabled": null}` alone would change nothing): leave it out instead."""
+        if value is None:
+            raise ValueError("must be true or false; leave it out to keep the site's flag")
+        return value
 
 
 class Site(BaseModel):

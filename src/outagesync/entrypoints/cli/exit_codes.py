@@ -17,7 +17,9 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
-    INTERRUPTED = 130
+    HUNG_UP = 129  # 128 + SIGHUP
+    INTERRUPTED = 130  # 128 + SIGINT
+    TERMINATED = 143  # 128 + SIGTERM
 
 
 EXIT_CODES: dict[str, ExitCode] = {
@@ -36,6 +38,7 @@ EXIT_CODES: dict[str, ExitCode] = {
     errors.ReportNotFound.code: ExitCode.FAILED,
     errors.SiteNotManaged.code: ExitCode.FAILED,
     errors.SiteAlreadyManaged.code: ExitCode.FAILED,
+    errors.SiteBusy.code: ExitCode.FAILED,
     errors.RunInterrupted.code: ExitCode.INTERRUPTED,
 }
 

@@ -5,6 +5,7 @@ Heavy modules (uvicorn, FastAPI, SQLAlchemy) are imported inside the command, so
 
 from __future__ import annotations
 
+import signal
 import socket
 from typing import TYPE_CHECKING, Annotated
 
@@ -70,14 +71,29 @@ def serve_command(
         typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         raise typer.Exit(ExitCode.FAILED) from None
     with sock:
-        _run(app, sock, graceful_timeout_s=graceful_timeout)
+        _run(app, sock, graceful_timeout_s=graceful_timeout, trusted_proxies=settings.trusted_proxies)
 
 
-def _run(app: FastAPI, sock: socket.socket, *, graceful_timeout_s: int) -> None:
+def _run(app: FastAPI, sock: socket.socket, *, graceful_timeout_s: int, trusted_proxies: str | None) -> None:
     import uvicorn
+
+    from outagesync.entrypoints.api.access_log import install_access_log_filter
 
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"outagesync API on http://{shown}:{port} (docs at /docs); Ctrl-C to stop", err=True)
-    config = uvicorn.Config(app, timeout_graceful_shutdown=graceful_timeout_s, server_header=False)
+    config = uvicorn.Config(
+        app,
+        timeout_graceful_shutdown=graceful_timeout_s,
+        server_header=False,
+        # X-Forwarded-For only from OUTAGESYNC_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1 by default,
+        # so a local client could pass for any other one)
+        proxy_headers=trusted_proxies is not None,
+        forwarded_allow_ips=trusted_proxies or "",
+    )
+    install_access_log_filter()  # after uvicorn.Config, which configures logging
+    # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish or cancel requests), then raises the
+    # signal again once it has restored the handlers it found: these make that a clean exit 0
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     uvicorn.Server(config).run(sockets=[sock])

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from outagesync.defaults import CONCURRENCY, DEFAULT_SINCE, DEFAULT_SITE
 from outagesync.entrypoints.cli.console import fail, print_json, stderr
 from outagesync.entrypoints.cli.exit_codes import ExitCode
-from outagesync.entrypoints.run import run_to_value
+from outagesync.entrypoints.run import Stopped, run_to_value
 from outagesync.errors import InvalidInput, OutageSyncError
 
 # a pipe or a file has no width to respect: one line per site in the run table
@@ -63,11 +64,23 @@ def sync(
             "--skip-invalid", help="Drop invalid upstream records (listed in the report) instead of failing."
         ),
     ] = False,
+    no_store: Annotated[
+        bool,
+        typer.Option(
+            "--no-store",
+            help="Run without the report database (nothing recorded; site locks only on this machine).",
+        ),
+    ] = False,
 ) -> None:
     """Fetch outages and site info, keep the site's outages since the cutoff, name them, and post them.
 
+    One sync per site at a time: a site another sync holds is waited for (OUTAGESYNC_LOCK_WAIT, default
+    30 s), then fails as site-busy. The run is recorded before anything is posted; if the report
+    database cannot be written then, nothing is posted (unless --no-store).
+
     Exit codes: 0 every site accepted (or dry run), 1 at least one site failed or the report could not be
-    stored, 2 usage or configuration error, 130 interrupted.
+    stored, 2 usage or configuration error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung
+    up (SIGHUP); sites not finished are then stored as interrupted.
     """
     from rich.markup import escape
 
@@ -80,15 +93,23 @@ def sync(
             raise InvalidInput("give site ids or --all, not both")
         targets = None if all_sites else (site_ids or [DEFAULT_SITE])
         report = _run_sync(
-            settings, targets, sandbox=sandbox, dry_run=dry_run, skip_invalid=skip_invalid, err=err
+            settings,
+            targets,
+            sandbox=sandbox,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            store_reports=not no_store,
+            err=err,
         )
     except OutageSyncError as exc:
         fail(exc)
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: sites not finished are recorded as interrupted in the report")
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+        _stopped(err, "interrupted", ExitCode.INTERRUPTED)
+    except Stopped as stop:
+        why = "terminated (SIGTERM)" if stop.signum == signal.SIGTERM else "hung up (SIGHUP)"
+        _stopped(err, why, ExitCode.TERMINATED if stop.signum == signal.SIGTERM else ExitCode.HUNG_UP)
     _show(report, json_output=json_output, dry_run=dry_run)
-    if report.storage_error is None and report.sites and not json_output:
+    if report.storage_error is None and report.sites and not json_output and not no_store:
         hint = f"reports show {report.sites[0].report_id}" if len(report.sites) == 1 else "reports list"
         err.print(f"report stored; see it with: outagesync {hint}")
     if report.storage_error is not None:
@@ -98,6 +119,11 @@ def sync(
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
+def _stopped(err: Console, why: str, code: ExitCode) -> NoReturn:
+    err.print(f"[yellow]{why}[/]: sites not finished are recorded as interrupted in the report")
+    raise typer.Exit(code) from None
+
+
 def _run_sync(
     settings: Settings,
     site_ids: list[str] | None,
@@ -105,20 +131,27 @@ def _run_sync(
     sandbox: bool,
     dry_run: bool,
     skip_invalid: bool,
+    store_reports: bool,
     err: Console,
 ) -> RunReport:
     from contextlib import nullcontext
 
     from outagesync import bootstrap
     from outagesync.domain.models import Trigger
-    from outagesync.services.sync import sync_managed_sites, sync_sites
+    from outagesync.services.sync import Locking, sync_managed_sites, sync_sites
 
     options = bootstrap.sync_options(
         settings, trigger=Trigger.CLI, dry_run=dry_run, skip_invalid=skip_invalid
     )
     store = bootstrap.build_store(settings)
+    reports = store if store_reports else None
+
+    def waiting(site_id: str) -> None:
+        err.print(f"waiting for {site_id}: another sync of it is running (up to {settings.lock_wait:g} s)")
 
     async def run(active: Settings) -> RunReport:
+        locks = store.open_locks() if store_reports else bootstrap.local_locks()
+        locking = Locking(locks, on_wait=waiting)
         async with bootstrap.open_upstream(active) as upstream:
             with _progress(err, len(site_ids) if site_ids else 0) as on_done:
                 if site_ids is None:
@@ -126,23 +159,25 @@ def _run_sync(
                         sites=store,
                         options=options,
                         upstream=upstream,
-                        reports=store,
+                        reports=reports,
                         clock=_now,
                         on_site_done=on_done,
+                        locking=locking,
                     )
                 return await sync_sites(
                     site_ids,
                     options=options,
                     upstream=upstream,
-                    reports=store,
+                    reports=reports,
                     clock=_now,
                     on_site_done=on_done,
+                    locking=locking,
                 )
 
     context = bootstrap.embedded_sandbox(settings) if sandbox else nullcontext(settings)
     try:
         with context as active:
-            return run_to_value(run(active))
+            return run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
     finally:
         store.dispose()
 

@@ -89,8 +89,6 @@ def replace_site(site_id: SiteIdPath, body: SiteReplace, store: StoreDep) -> Sit
 )
 def change_site(site_id: SiteIdPath, body: SitePatch, store: StoreDep) -> Site:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    if changes.get("enabled", False) is None:
-        del changes["enabled"]  # null: unchanged (only name and since can be cleared)
     return _site(site_cases.update_site(site_id, sites=store, **changes))
 
 

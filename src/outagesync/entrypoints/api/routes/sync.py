@@ -7,12 +7,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
+from outagesync import bootstrap
 from outagesync.defaults import PREVIEW_ITEMS, PREVIEW_ITEMS_MAX
 from outagesync.domain.models import RunReport
 from outagesync.domain.reports import StoredReport
-from outagesync.entrypoints.api.deps import StateDep, UpstreamDep, now, require_token
+from outagesync.entrypoints.api.background import Accepted, Recorded
+from outagesync.entrypoints.api.deps import (
+    ApiState,
+    StateDep,
+    UpstreamDep,
+    now,
+    require_api_key,
+    require_token,
+)
 from outagesync.entrypoints.api.params import DryRun, Since, SiteIdPath, SkipInvalid
 from outagesync.entrypoints.api.problems import (
     PROBLEMS,
@@ -24,8 +34,19 @@ from outagesync.entrypoints.api.schemas import OutagePreview, Report, Run
 from outagesync.errors import StorageError
 from outagesync.presenters.json import preview_to_dict, run_report_to_dict, stored_report_to_dict
 from outagesync.services.one_site import preview_site_outages, sync_site
-from outagesync.services.sync import sync_managed_sites
+from outagesync.services.sync import Locking, sync_managed_sites
 
+PreferHeader = Annotated[
+    str | None,
+    Header(
+        description="`respond-async` (RFC 7240): answer 202 at once while the sync runs on in the server.",
+        examples=["respond-async"],
+    ),
+]
+_ACCEPTED = (
+    "The sync still runs after OUTAGESYNC_SYNC_WAIT seconds (at once with `Prefer: respond-async`): it "
+    "goes on in the server; the body is its run as recorded (status `running`), `Location` its report."
+)
 _LOCATION = {
     "Location": {"description": "The stored report.", "schema": {"type": "string"}, "required": True}
 }
@@ -68,27 +89,42 @@ async def preview_outages(
     status_code=201,
     response_model=Report,
     summary="Sync the site now; its stored report",
-    responses={201: {"headers": _LOCATION}, **problem_responses(404, 502, 504)},
+    dependencies=[Depends(require_api_key)],
+    responses={
+        201: {"headers": _LOCATION},
+        202: {"model": Run, "headers": _LOCATION, "description": _ACCEPTED},
+        **problem_responses(404, 409, 502, 504),
+    },
 )
 async def sync_one(
     request: Request,
     response: Response,
     site_id: SiteIdPath,
     state: StateDep,
-    upstream: UpstreamDep,
     since: Since = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
+    prefer: PreferHeader = None,
 ) -> Response | Report:
-    report = await sync_site(
-        site_id,
-        options=state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid),
-        upstream=upstream,
-        sites=state.store,
-        reports=state.store,
-        clock=now,
-        since=since,
-    )
+    options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid)
+
+    async def start(on_recorded: Recorded) -> RunReport:
+        async with bootstrap.open_upstream(state.settings) as upstream:
+            return await sync_site(
+                site_id,
+                options=options,
+                upstream=upstream,
+                sites=state.store,
+                reports=state.store,
+                clock=now,
+                since=since,
+                locking=Locking(state.store.open_locks()),
+                on_recorded=on_recorded,
+            )
+
+    report = await state.syncs.run_or_accept(start, wait_s=_wait_s(state, prefer))
+    if isinstance(report, Accepted):
+        return _accepted(f"/reports/{report.running.sites[0].report_id}", report.running, prefer)
     site = report.sites[0]
     if report.storage_error is not None:
         return _not_stored(report, request.url.path)
@@ -104,24 +140,53 @@ async def sync_one(
     response_model=Run,
     summary="Sync every enabled managed site now; the run's report",
     description="200 whatever the sites' outcomes: `status` and each site's `status` and `error` tell.",
+    dependencies=[Depends(require_api_key)],
+    responses={202: {"model": Run, "headers": _LOCATION, "description": _ACCEPTED}},
 )
 async def sync_all(
     request: Request,
     state: StateDep,
-    upstream: UpstreamDep,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
+    prefer: PreferHeader = None,
 ) -> Response | Run:
-    report = await sync_managed_sites(
-        sites=state.store,
-        options=state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid),
-        upstream=upstream,
-        reports=state.store,
-        clock=now,
-    )
+    options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid)
+
+    async def start(on_recorded: Recorded) -> RunReport:
+        async with bootstrap.open_upstream(state.settings) as upstream:
+            return await sync_managed_sites(
+                sites=state.store,
+                options=options,
+                upstream=upstream,
+                reports=state.store,
+                clock=now,
+                locking=Locking(state.store.open_locks()),
+                on_recorded=on_recorded,
+            )
+
+    report = await state.syncs.run_or_accept(start, wait_s=_wait_s(state, prefer))
+    if isinstance(report, Accepted):
+        return _accepted(f"/reports?run={report.running.run_id}", report.running, prefer)
     if report.storage_error is not None:
         return _not_stored(report, request.url.path)
     return Run.model_validate(run_report_to_dict(report, with_items=False))
+
+
+def _wait_s(state: ApiState, prefer: str | None) -> float:
+    """How long this request waits for its sync: none when it prefers an asynchronous answer."""
+    return 0.0 if _wants_async(prefer) else state.settings.sync_wait
+
+
+def _accepted(location: str, running: RunReport, prefer: str | None) -> Response:
+    """202: the sync goes on in the server; its report (status `running` until it ends) is at `location`."""
+    headers = {"Location": location}
+    if _wants_async(prefer):
+        headers["Preference-Applied"] = "respond-async"
+    return JSONResponse(run_report_to_dict(running, with_items=False), status_code=202, headers=headers)
+
+
+def _wants_async(prefer: str | None) -> bool:
+    return "respond-async" in {part.strip().lower() for part in (prefer or "").split(",")}
 
 
 def _not_stored(report: RunReport, instance: str) -> Response:
