@@ -99,9 +99,22 @@ class UpstreamRejected(UpstreamError):
 
 
 class UpstreamUnavailable(UpstreamError):
-    """5xx, 429, timeout or connection error, still failing after every retry."""
+    """5xx, 429, timeout or connection error, still failing after every retry; `retry_after_s` is the
+    upstream's last Retry-After hint, if it gave one."""
 
     code = "upstream-unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        attempts: int = 1,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message, endpoint=endpoint, attempts=attempts, status=status)
+        self.retry_after_s = retry_after_s
 
 
 class InvalidUpstreamData(OutageSyncError):

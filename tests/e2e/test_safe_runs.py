@@ -27,6 +27,14 @@ SITE = "kingfisher"
 
 
 @pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A sandbox of each test's own: these tests leave slow requests behind (killed clients, held
+    POSTs), whose late answers must not land in another test's log."""
+    with Sandbox() as own:
+        yield own
+
+
+@pytest.fixture
 def env(sandbox: Sandbox, database_url: str, tmp_path: Path) -> dict[str, str]:
     """The processes' environment: the sandbox, a fresh database (SQLite, PostgreSQL), tiny backoffs."""
     clean = {

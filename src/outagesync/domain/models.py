@@ -131,10 +131,12 @@ class CallStats:
 
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
-    """Why a site failed: the error's stable `code` (see outagesync.errors) and its message."""
+    """Why a site failed: the error's stable `code` (see outagesync.errors) and its message;
+    `retry_after_s`: when the upstream said to try again (not stored: for the answer of the moment)."""
 
     code: str
     message: str
+    retry_after_s: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,7 +201,7 @@ class SitesRun:
             calls=dict(calls),
             post_status=post_status,
             upstream_message=exc.upstream_message if isinstance(exc, PayloadRejected) else None,
-            error=ErrorInfo(exc.code, str(exc)),
+            error=ErrorInfo(exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)),
         )
 
     def report(

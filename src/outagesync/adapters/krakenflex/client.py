@@ -169,6 +169,7 @@ class KrakenFlexClient:
                 endpoint=endpoint,
                 attempts=state.attempts,
                 status=exc.status,
+                retry_after_s=exc.retry_after_s,
             ) from None
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 

@@ -6,6 +6,7 @@ ever reaches a client. No business logic here: only how an error looks on the wi
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -96,11 +97,13 @@ def failed_site_response(site: SiteResult, instance: str, *, run_id: str | None 
     problem = problem_of(error.code if error else errors.UpstreamError.code)
     detail = error.message if error else f"the sync of {site.site_id} did not succeed"
     extensions: dict[str, Any] = {"site_id": site.site_id}
-    headers = None
+    headers: dict[str, str] = {}
     if run_id is not None:
         location = f"/reports/{site.report_id}"
         extensions.update(report_id=site.report_id, run_id=run_id, report=location)
-        headers = {"Location": location}
+        headers["Location"] = location
+    if error is not None and error.retry_after_s is not None:  # the upstream said when to try again
+        headers["Retry-After"] = str(math.ceil(error.retry_after_s))
     return problem_response(
         problem.status,
         detail,
