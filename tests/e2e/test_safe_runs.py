@@ -209,8 +209,9 @@ def test_a_signal_stores_the_unfinished_sites_as_interrupted(
     )
 
 
-def test_serve_stopped_by_sigterm_stores_the_sync_it_cancels_and_answers_a_problem(
-    env: dict[str, str], sandbox: Sandbox, serve: tuple[subprocess.Popen[str], str]
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serve_stopped_by_a_signal_stores_the_sync_it_cancels_and_answers_a_problem(
+    env: dict[str, str], sandbox: Sandbox, serve: tuple[subprocess.Popen[str], str], signum: int
 ) -> None:
     sandbox.set_faults(Latency(20_000, target=f"POST /site-outages/{SITE}"))
     process, url = serve
@@ -226,7 +227,7 @@ def test_serve_stopped_by_sigterm_stores_the_sync_it_cancels_and_answers_a_probl
     caller.start()
     _wait_for(lambda: any(r.path == f"/site-info/{SITE}" for r in sandbox.requests), "the site info")
     time.sleep(0.1)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     process.wait(timeout=30)
     caller.join(timeout=30)
     assert process.returncode == 0
