@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from outagesync.sandbox import Latency, Sandbox
+from tests.lock_holder import start_holder, stop_holder
 
 SITE = "kingfisher"
 
@@ -121,33 +122,14 @@ def test_overlapping_syncs_never_leave_older_data(
     assert len(set(accepted)) == 8
 
 
-HOLD_SITE = """
-import asyncio, sys
-from outagesync.adapters.storage import SqlStore
-
-async def main() -> None:
-    locks = SqlStore.from_url(sys.argv[1]).open_locks()
-    assert await locks.try_acquire("site:" + sys.argv[2])
-    print("held", flush=True)
-    await asyncio.sleep(60)
-
-asyncio.run(main())
-"""
-
-
 def test_a_sync_waits_for_the_site_says_so_then_fails_site_busy(
     env: dict[str, str], sandbox: Sandbox, database_url: str
 ) -> None:
-    holder = subprocess.Popen(  # noqa: S603 (this interpreter, fixed code): another sync holding the site
-        [sys.executable, "-c", HOLD_SITE, database_url, SITE], stdout=subprocess.PIPE, text=True, env=env
-    )
+    holder = start_holder(database_url, f"site:{SITE}", env)  # another sync holding the site
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "held\n"
         second = _run(env, "sync", SITE, "norwich-pear-tree", "--json", OUTAGESYNC_LOCK_WAIT="0.5")
     finally:
-        holder.kill()
-        holder.communicate(timeout=30)
+        stop_holder(holder)
     assert second.returncode == 1, second.stderr
     assert second.stderr.splitlines() == [f"waiting for {SITE}: another sync of it is running (up to 0.5 s)"]
     sites = {s["site_id"]: s for s in json.loads(second.stdout)["sites"]}

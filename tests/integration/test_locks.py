@@ -5,29 +5,12 @@ Holders in other processes are real processes; a holder killed with SIGKILL must
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from outagesync.adapters.storage import SqlStore
-
-HOLD = """
-import asyncio, sys
-from outagesync.adapters.storage import SqlStore
-
-async def main() -> None:
-    store = SqlStore.from_url(sys.argv[1])
-    locks = store.open_locks()
-    assert await locks.try_acquire(sys.argv[2])
-    print("held", flush=True)
-    await asyncio.sleep(60)
-
-asyncio.run(main())
-"""
+from tests.lock_holder import start_holder, stop_holder
 
 
 @pytest.fixture
@@ -63,28 +46,17 @@ async def test_closing_a_holder_releases_everything_it_held(store: SqlStore) -> 
 async def test_a_holder_in_another_process_excludes_and_its_sigkill_frees(
     store: SqlStore, database_url: str
 ) -> None:
-    holder = _start_holder(database_url, "site:kingfisher")
+    holder = start_holder(database_url, "site:kingfisher")
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "held\n"
         locks = store.open_locks()
         assert await locks.try_acquire("site:kingfisher") is False
         assert store.open_locks().is_free("site:kingfisher") is False
-        os.kill(holder.pid, signal.SIGKILL)
-        holder.wait(timeout=10)
+        stop_holder(holder)  # SIGKILL
         await _eventually_acquired(locks, "site:kingfisher")
         await locks.close()
         assert store.open_locks().is_free("site:kingfisher") is True
     finally:
-        holder.kill()
-        holder.wait()
-        assert holder.stdout is not None
-        holder.stdout.close()
-
-
-def _start_holder(database_url: str, key: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-c", HOLD, database_url, key]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)  # noqa: S603 (fixed code)
+        stop_holder(holder)
 
 
 async def _eventually_acquired(locks: object, key: str) -> None:

@@ -3,8 +3,6 @@ and stored by the next store that opens the database, a run whose process died r
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -24,6 +22,7 @@ from outagesync.domain.models import (
 )
 from outagesync.domain.reports import ReportFilter
 from outagesync.errors import StorageError
+from tests.lock_holder import start_holder, stop_holder
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 STRANGE = ["nul\x00inside", "back\\slash \\0 \\\\", "é ✓ 🔋", "\x01\x1f\x7f", "x" * 20_000, "\\u0000"]
@@ -79,37 +78,16 @@ def test_a_run_that_cannot_be_recorded_before_posting_is_not_spooled(tmp_path: P
         assert not down.spool.path.exists()
 
 
-LIVE_RUN = """
-import asyncio, sys
-from outagesync.adapters.storage import SqlStore
-
-async def main() -> None:
-    locks = SqlStore.from_url(sys.argv[1]).open_locks()
-    await locks.try_acquire("run:" + sys.argv[2])
-    print("running", flush=True)
-    await asyncio.sleep(60)
-
-asyncio.run(main())
-"""
-
-
 def test_a_running_run_reads_as_abandoned_once_its_process_is_gone(database_url: str, tmp_path: Path) -> None:
     report = _run(_site(SiteStatus.RUNNING))
     with SqlStore.from_url(database_url, spool_dir=tmp_path) as store:
         store.save_run(report)
-        process = subprocess.Popen(  # noqa: S603 (this interpreter, fixed code)
-            [sys.executable, "-c", LIVE_RUN, database_url, report.run_id], stdout=subprocess.PIPE, text=True
-        )
+        process = start_holder(database_url, f"run:{report.run_id}")  # the run's process, alive
         try:
-            assert process.stdout is not None
-            assert process.stdout.readline() == "running\n"
             live = store.get_report(report.sites[0].report_id)
             assert (live.site.status, live.run.status) == (SiteStatus.RUNNING, RunStatus.RUNNING)
         finally:
-            process.kill()
-            process.wait()
-            assert process.stdout is not None
-            process.stdout.close()
+            stop_holder(process)
         dead = store.get_report(report.sites[0].report_id)
         assert (dead.site.status, dead.run.status) == (SiteStatus.ABANDONED, RunStatus.ABANDONED)
         (listed,) = store.list_reports(ReportFilter(run_id=report.run_id), limit=10).reports
