@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from outagesync.entrypoints.cli import app
-from outagesync.sandbox import FailFirst, Latency, Sandbox, ServerError
+from outagesync.sandbox import FailFirst, Sandbox, ServerError
 
 SECRET_KEY = "s3cr3t-key-do-not-print"
 
@@ -249,27 +245,6 @@ def test_no_store_syncs_without_the_database(
     assert report["sites"][0]["post_status"] == 200
     assert sandbox.accepted("norwich-pear-tree") is not None
     assert result.stderr == ""
-
-
-def test_ctrl_c_stores_an_interrupted_report(env: dict[str, str], sandbox: Sandbox, tmp_path: Path) -> None:
-    sandbox.set_faults(Latency(20_000, target="POST /site-outages/kingfisher"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "outagesync", "sync", "norwich-pear-tree", "kingfisher", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
-    deadline = time.monotonic() + 15
-    while sandbox.accepted("norwich-pear-tree") is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=15)
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr
-    listed = _json(_run("reports", "list", "--json"))
-    statuses = {r["site_id"]: r["status"] for r in listed["items"]}
-    assert statuses == {"norwich-pear-tree": "succeeded", "kingfisher": "interrupted"}
 
 
 def test_sync_all_runs_every_enabled_managed_site_with_its_cutoff(
