@@ -51,12 +51,17 @@ def test_any_upstream_text_round_trips(database_url: str, tmp_path: Path, text: 
 
 
 def test_an_outcome_the_database_refuses_is_spooled_then_stored_by_the_next_store(
-    sqlite_url: str, tmp_path: Path
+    sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     report = _run(_site())
     broken = "postgresql+psycopg://outagesync:hunter2@127.0.0.1:1/none"
     with SqlStore.from_url(broken, spool_dir=tmp_path) as down, pytest.raises(StorageError) as caught:
         down.save_run(report)
+    (logged,) = [r for r in caplog.records if r.name == "outagesync.storage"]
+    assert (logged.levelname, logged.getMessage().endswith(f"the report is kept in {down.spool.path}")) == (
+        "ERROR",
+        True,
+    )
     message = str(caught.value)
     kept = f"the report is kept in {down.spool.path}"
     assert message.endswith(f"{kept} and will be stored by the next command that opens the database")
