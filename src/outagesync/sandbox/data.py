@@ -32,9 +32,22 @@ def is_kept(begin: str) -> bool:
     return instant.tzinfo is not None and instant >= CUTOFF
 
 
-def to_json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON, the way the real API writes it (no spaces, non-ASCII as is)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+JSON_STYLES = ("compact", "spaced", "indented", "crlf")
+
+
+def to_json_bytes(value: Any, style: str = "compact") -> bytes:
+    """UTF-8 JSON. `compact`: the way the real API writes it (no spaces, non-ASCII as is); `spaced`:
+    `json.dumps`'s default `", "` and `": "` (non-ASCII as \\uXXXX escapes); `indented`: 2 spaces;
+    `crlf`: indented, with CRLF line ends."""
+    if style == "compact":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    if style == "spaced":
+        return json.dumps(value).encode()
+    if style == "indented":
+        return json.dumps(value, ensure_ascii=False, indent=2).encode()
+    if style == "crlf":
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\r\n").encode() + b"\r\n"
+    raise ValueError(f"unknown JSON style {style!r}: use one of {', '.join(JSON_STYLES)}")
 
 
 class Dataset:
@@ -61,6 +74,11 @@ class Dataset:
         self._by_device: dict[str, list[tuple[str, str]]] | None = None
         self._site_bodies: dict[str, bytes] = {}
         self._right: dict[str, Counter[Item]] = {}
+
+    def restyled(self, style: str) -> Dataset:
+        """The same data, its GET /outages body written in another JSON style (see to_json_bytes)."""
+        records = self._load_records()
+        return Dataset(records, self.sites, outages_body=to_json_bytes(records, style))
 
     @property
     def outage_count(self) -> int:

@@ -38,6 +38,7 @@ class Sandbox:
     `port=0` picks a free port; `url` is the base URL (no trailing slash). Data, key and faults can be changed
     at any time; `requests` and `accepted()` show what clients did; `reset()` restores the initial state.
     `changing=True` serves a new version of the data on each GET /outages (see `changing`).
+    `json_style` writes the GET /outages body compact (as the real API does), `spaced`, `indented` or `crlf`.
     """
 
     def __init__(
@@ -50,7 +51,10 @@ class Sandbox:
         host: str = DEFAULT_HOST,
         port: int = 0,
         changing: bool = False,
+        json_style: str = "compact",
     ) -> None:
+        if json_style != "compact":  # the same records, written another way
+            dataset = (dataset or load_default_dataset()).restyled(json_style)
         self._initial = (dataset, api_key, tuple(faults), fault_seed)
         self._state = SandboxState(
             dataset or load_default_dataset(), api_key, FaultInjector(faults, fault_seed)

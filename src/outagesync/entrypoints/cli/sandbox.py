@@ -73,6 +73,16 @@ def sandbox_command(
             "whose end encodes it), to reproduce overlapping syncs; POSTs of any version are accepted.",
         ),
     ] = False,
+    json_style: Annotated[
+        str,
+        typer.Option(
+            "--json-style",
+            rich_help_panel=_DATA,
+            metavar="compact|spaced|indented|crlf",
+            help="How GET /outages is written: compact (as the real API), spaced (`, ` and `: `), "
+            "indented (2 spaces) or crlf (indented, CRLF line ends).",
+        ),
+    ] = "compact",
     fail_rate: Annotated[
         float, typer.Option(min=0, max=1, rich_help_panel=_FAULTS, help="Probability of a 500 per request.")
     ] = 0.0,
@@ -133,9 +143,12 @@ def sandbox_command(
     It serves GET /outages, GET /site-info/{siteId} and POST /site-outages/{siteId} at the root of
     http://HOST:PORT, plus GET /_sandbox/site-outages/{siteId} (the last accepted payload; not upstream).
     """
+    from outagesync.sandbox.data import JSON_STYLES
     from outagesync.sandbox.faults import Target
     from outagesync.sandbox.server import Sandbox
 
+    if json_style not in JSON_STYLES:
+        raise typer.BadParameter(f"use one of {', '.join(JSON_STYLES)}", param_hint="--json-style")
     try:
         Target.parse(fault_target)
     except ValueError as exc:
@@ -161,6 +174,7 @@ def sandbox_command(
         host=host,
         port=port,
         changing=changing_data,
+        json_style=json_style,
     )
     with _request_log_on_stderr():
         _serve(sandbox, data, chosen)
