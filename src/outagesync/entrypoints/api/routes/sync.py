@@ -5,6 +5,7 @@ Parse, await the use case (services.one_site, services.sync), render the report 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -34,6 +35,7 @@ from outagesync.entrypoints.api.schemas import OutagePreview, Report, Run
 from outagesync.errors import StorageError
 from outagesync.presenters.json import preview_to_dict, run_report_to_dict, stored_report_to_dict
 from outagesync.services.one_site import preview_site_outages, sync_site
+from outagesync.services.ports import Upstream
 from outagesync.services.sync import Locking, sync_managed_sites
 
 PreferHeader = Annotated[
@@ -108,21 +110,20 @@ async def sync_one(
 ) -> Response | Report:
     options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid)
 
-    async def start(on_recorded: Recorded) -> RunReport:
-        async with bootstrap.open_upstream(state.settings) as upstream:
-            return await sync_site(
-                site_id,
-                options=options,
-                upstream=upstream,
-                sites=state.store,
-                reports=state.store,
-                clock=now,
-                since=since,
-                locking=Locking(state.store.open_locks()),
-                on_recorded=on_recorded,
-            )
+    async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
+        return await sync_site(
+            site_id,
+            options=options,
+            upstream=upstream,
+            sites=state.store,
+            reports=state.store,
+            clock=now,
+            since=since,
+            locking=locking,
+            on_recorded=on_recorded,
+        )
 
-    report = await state.syncs.run_or_accept(start, wait_s=_wait_s(state, prefer))
+    report = await _run(state, prefer, use_case)
     if isinstance(report, Accepted):
         return _accepted(f"/reports/{report.running.sites[0].report_id}", report.running, prefer)
     site = report.sites[0]
@@ -152,24 +153,38 @@ async def sync_all(
 ) -> Response | Run:
     options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid)
 
-    async def start(on_recorded: Recorded) -> RunReport:
-        async with bootstrap.open_upstream(state.settings) as upstream:
-            return await sync_managed_sites(
-                sites=state.store,
-                options=options,
-                upstream=upstream,
-                reports=state.store,
-                clock=now,
-                locking=Locking(state.store.open_locks()),
-                on_recorded=on_recorded,
-            )
+    async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
+        return await sync_managed_sites(
+            sites=state.store,
+            options=options,
+            upstream=upstream,
+            reports=state.store,
+            clock=now,
+            locking=locking,
+            on_recorded=on_recorded,
+        )
 
-    report = await state.syncs.run_or_accept(start, wait_s=_wait_s(state, prefer))
+    report = await _run(state, prefer, use_case)
     if isinstance(report, Accepted):
         return _accepted(f"/reports?run={report.running.run_id}", report.running, prefer)
     if report.storage_error is not None:
         return _not_stored(report, request.url.path)
     return Run.model_validate(run_report_to_dict(report, with_items=False))
+
+
+async def _run(
+    state: ApiState,
+    prefer: str | None,
+    use_case: Callable[[Upstream, Locking, Recorded], Awaitable[RunReport]],
+) -> RunReport | Accepted:
+    """Run a sync use case in the background with its own upstream client and site locks; its report
+    within this request's wait, else Accepted."""
+
+    async def start(on_recorded: Recorded) -> RunReport:
+        async with bootstrap.open_upstream(state.settings) as upstream:
+            return await use_case(upstream, Locking(state.store.open_locks()), on_recorded)
+
+    return await state.syncs.run_or_accept(start, wait_s=_wait_s(state, prefer))
 
 
 def _wait_s(state: ApiState, prefer: str | None) -> float:
