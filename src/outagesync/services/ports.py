@@ -5,12 +5,21 @@ They speak domain values only: no bytes, no HTTP, no SQL. Unit tests of the use 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from outagesync.domain.models import DecodedOutages, ManagedSite, RunReport, SiteInfo, SiteOutage
+from outagesync.domain.models import (
+    DecodedOutages,
+    ManagedSite,
+    RunReport,
+    SiteInfo,
+    SiteOutage,
+    SiteResult,
+    Trigger,
+)
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, StoredReport
 from outagesync.domain.sites import SiteChanges
 
@@ -153,3 +162,71 @@ class Store(ReportStore, ReportHistory, SiteStore, StoreAdmin, Protocol):
         ...
 
     def dispose(self) -> None: ...
+
+
+class RunObserver(Protocol):
+    """Hears each site of a run start and end, in the site's own task (its span and log fields are
+    current in between). Never raises; telemetry that is off does nothing."""
+
+    def site_started(self, run_id: str, site_id: str) -> None: ...
+
+    def site_done(self, run_id: str, result: SiteResult) -> None: ...
+
+
+class NoObserver:
+    """The RunObserver of a run nobody watches."""
+
+    def site_started(self, run_id: str, site_id: str) -> None:
+        return None
+
+    def site_done(self, run_id: str, result: SiteResult) -> None:
+        return None
+
+
+NO_OBSERVER = NoObserver()
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One REST request as the API's middleware learns it: the route template once routed (a bounded
+    label, never the raw path), the status once answered."""
+
+    method: str
+    route: str = "unmatched"
+    status: int = 500
+
+
+class Telemetry(RunObserver, Protocol):
+    """Metrics, traces and error reports of one process, built by bootstrap from Settings; each part
+    that is off is a no-op (and imports nothing)."""
+
+    def run_span(self, trigger: Trigger) -> AbstractContextManager[None]:
+        """The span of one run: every site, upstream request and store write of it is inside."""
+        ...
+
+    def run_done(self, report: RunReport) -> None:
+        """Count the run and its sites; report each failed site to the error trackers (once)."""
+        ...
+
+    def capturing(self) -> AbstractContextManager[None]:
+        """Report an unexpected exception (outside our error tree) leaving the block, then let it go."""
+        ...
+
+    def request(
+        self, record: RequestRecord, headers: Mapping[str, str]
+    ) -> AbstractContextManager[RequestRecord]:
+        """One REST request: its server span (continuing the caller's `traceparent`), its metrics when
+        the block ends, with the route and status the block filled in."""
+        ...
+
+    def metrics_text(self) -> tuple[bytes, str]:
+        """The Prometheus exposition of this process's metrics and its content type."""
+        ...
+
+    def push(self) -> None:
+        """Push this process's metrics to the Pushgateway, if one is configured (never raises)."""
+        ...
+
+    def close(self) -> None:
+        """Flush spans and error reports still buffered."""
+        ...

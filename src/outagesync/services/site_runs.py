@@ -114,6 +114,7 @@ class SitesRun:
 
     async def sync_site(self, site_id: str) -> SiteResult:
         self.started[site_id] = self.clock()
+        self.options.observer.site_started(self.run_id, site_id)
         calls: dict[str, CallStats] = {}
         started = self.started[site_id]
         partial = SiteResult(
@@ -130,6 +131,7 @@ class SitesRun:
             result = self._failed(partial, calls, exc)
         finally:
             await self._release(site_id)
+        self.options.observer.site_done(self.run_id, result)
         if self.on_site_done is not None:
             self.on_site_done(result)
         return result

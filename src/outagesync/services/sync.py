@@ -13,7 +13,7 @@ from outagesync.domain.ids import check_site_id
 from outagesync.domain.models import RunReport, SiteResult, Trigger
 from outagesync.errors import StorageError
 from outagesync.services.locking import Sleep, acquire_waiting, run_key, site_key
-from outagesync.services.ports import ReportStore, SiteLocks, SiteStore, Upstream
+from outagesync.services.ports import NO_OBSERVER, ReportStore, RunObserver, SiteLocks, SiteStore, Upstream
 from outagesync.services.site_runs import (
     INTERRUPTED_MESSAGE,
     INTERRUPTED_POSTING_MESSAGE,
@@ -44,6 +44,7 @@ class SyncOptions:
     trigger: Trigger = Trigger.CLI
     settings_digest: str = ""
     lock_wait_s: float = LOCK_WAIT_S  # how long to wait for a site another sync holds
+    observer: RunObserver = field(default=NO_OBSERVER, compare=False)  # telemetry: spans, log fields
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,13 @@ import io
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Self, TypedDict
+from typing import Any, Self, TypedDict
 from urllib.parse import quote
 
 import httpx
@@ -53,6 +53,8 @@ log = logging.getLogger("outagesync.upstream")
 
 _PIECE_BYTES = 1 << 18  # POST bodies larger than this are streamed in pieces of this size
 Sleep = Callable[[float], Awaitable[None]]
+# hears each retry decided: endpoint, the attempt that failed, why, its HTTP status if any, the wait (s)
+RetryHook = Callable[[str, int, str, int | None, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,8 @@ class KrakenFlexClient:
     """The three upstream endpoints. One client per run: its deadline starts when it is made.
 
     `sleep`, `rng` and `monotonic` are the waits, the jitter and the clock of the retries; `on_wait`
-    hears every wait decided (endpoint, seconds) before it is slept.
+    hears every wait decided (endpoint, seconds) before it is slept, `on_retry` every retry and why;
+    `event_hooks` are httpx's (telemetry: per-request metrics, `traceparent`).
     """
 
     def __init__(
@@ -94,12 +97,15 @@ class KrakenFlexClient:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         on_wait: Callable[[str, float], None] | None = None,
+        on_retry: RetryHook | None = None,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
     ) -> None:
         self._policy = policy or RetryPolicy()
         self._monotonic = monotonic
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._on_wait = on_wait
+        self._on_retry = on_retry
         self._deadline = monotonic() + self._policy.deadline_s
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
@@ -107,6 +113,7 @@ class KrakenFlexClient:
             timeout=httpx.Timeout(timeout_s),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             follow_redirects=False,
+            event_hooks=event_hooks,
         )
 
     async def __aenter__(self) -> Self:
@@ -175,6 +182,9 @@ class KrakenFlexClient:
 
     def _before_sleep(self, endpoint: str, rs: RetryCallState) -> None:
         _log_retry(endpoint, rs)
+        if self._on_retry is not None:
+            exc = _transient_of(rs)
+            self._on_retry(endpoint, rs.attempt_number, exc.reason, exc.status, rs.upcoming_sleep)
         if self._on_wait is not None:
             self._on_wait(endpoint, rs.upcoming_sleep)
 
@@ -362,7 +372,14 @@ def _at(delay_s: float) -> str:
 
 def _log_retry(endpoint: str, rs: RetryCallState) -> None:
     exc = _transient_of(rs)
-    log.warning("%s: %s; retry %d in %.2f s", endpoint, exc.reason, rs.attempt_number, rs.upcoming_sleep)
+    log.warning(
+        "%s: %s; retry %d in %.2f s",
+        endpoint,
+        exc.reason,
+        rs.attempt_number,
+        rs.upcoming_sleep,
+        extra={"endpoint": endpoint, "attempt": rs.attempt_number},  # fields of JSON logs
+    )
 
 
 __all__ = ["KrakenFlexClient", "RetryPolicy", "UpstreamError"]
