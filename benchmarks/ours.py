@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,9 +33,15 @@ class _SavingPayloads:
         self.bodies: dict[str, bytes] = {}
 
     async def fetch_outages(
-        self, *, skip_invalid: bool = False, release_before: datetime | None = None
+        self,
+        *,
+        skip_invalid: bool = False,
+        release_before: datetime | None = None,
+        devices: Callable[[], Container[str] | None] | None = None,
     ) -> Fetched[DecodedOutages]:
-        return await self.client.fetch_outages(skip_invalid=skip_invalid, release_before=release_before)
+        return await self.client.fetch_outages(
+            skip_invalid=skip_invalid, release_before=release_before, devices=devices
+        )
 
     async def fetch_site_info(self, site_id: str) -> Fetched[SiteInfo]:
         return await self.client.fetch_site_info(site_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -104,6 +104,8 @@ class FakeUpstream:
         self.site_infos = dict(site_infos or {})
         self.outages_attempts = outages_attempts
         self.site_info_attempts = dict(site_info_attempts or {})
+        self.outages_after_site_infos = False  # fetch_outages returns once the run's devices are known
+        self.devices_known_at_fetch: Container[str] | None = None
         self.hold = set(hold)  # endpoints whose calls wait at a gate: SITE_INFO_ENDPOINT, POST_ENDPOINT
         self._outages_failures: list[UpstreamError | InvalidUpstreamData] = []
         self._site_info_failures: dict[str, list[UpstreamError | InvalidUpstreamData]] = {}
@@ -139,9 +141,18 @@ class FakeUpstream:
     # the port --------------------------------------------------------------------------------------------
 
     async def fetch_outages(
-        self, *, skip_invalid: bool = False, release_before: datetime | None = None
+        self,
+        *,
+        skip_invalid: bool = False,
+        release_before: datetime | None = None,
+        devices: Callable[[], Container[str] | None] | None = None,
     ) -> Fetched[DecodedOutages]:
         self.fetch_outages_calls.append(FetchOutagesCall(skip_invalid, release_before))
+        if self.outages_after_site_infos and devices is not None:
+            while devices() is None:  # noqa: ASYNC110 (a long download: the site infos arrive meanwhile)
+                await asyncio.sleep(0)
+        known = devices() if devices is not None else None
+        self.devices_known_at_fetch = known
         if self._outages_failures:
             raise self._outages_failures.pop(0)
         if self.invalid and not skip_invalid:
@@ -155,12 +166,15 @@ class FakeUpstream:
             )
         kept: list[Outage] = []
         released: dict[str, int] = {}
+        foreign = 0
         for outage in self.outages:
-            if release_before is not None and is_before(outage.begin, release_before):
+            if known is not None and outage.id not in known:
+                foreign += 1
+            elif release_before is not None and is_before(outage.begin, release_before):
                 released[outage.id] = released.get(outage.id, 0) + 1
             else:
                 kept.append(outage)
-        decoded = DecodedOutages(kept, list(self.invalid), released, sum(released.values()))
+        decoded = DecodedOutages(kept, list(self.invalid), released, sum(released.values()), foreign)
         return Fetched(decoded, self.outages_attempts)
 
     async def fetch_site_info(self, site_id: str) -> Fetched[SiteInfo]:

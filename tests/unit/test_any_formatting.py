@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from outagesync.adapters.krakenflex.decode import decode_outages, decode_outages_plain
+from outagesync.adapters.krakenflex.decode import OutagesDecoder, decode_outages, decode_outages_plain
 from outagesync.errors import InvalidUpstreamData
 
 _instants = st.sampled_from(
@@ -97,9 +98,7 @@ def test_every_style_of_a_large_body_gives_the_same_records(style: str) -> None:
 
 
 @pytest.mark.parametrize("style", ["compact", "spaced", "indent2", "indent4", "crlf", "tabs"])
-def test_every_style_streams_in_chunks_instead_of_falling_back(style: str) -> None:
-    from outagesync.adapters.krakenflex.decode import _decode_in_chunks
-
+def test_every_style_streams_holding_one_piece_at_a_time(style: str) -> None:
     records = [
         {
             "id": "d",
@@ -109,6 +108,53 @@ def test_every_style_streams_in_chunks_instead_of_falling_back(style: str) -> No
         }
         for _ in range(2_000)
     ]
-    streamed = _decode_in_chunks(_render(records, style, random.Random(2)), None, chunk_bytes=256)
-    assert streamed is not None
-    assert len(streamed.outages) == 2_000
+    body = _render(records, style, random.Random(2))
+    decoder = OutagesDecoder(chunk_bytes=256)
+    held = 0
+    for start in range(0, len(body), 100):  # as a network would hand it over
+        decoder.feed(body[start : start + 100])
+        held = max(held, decoder.buffered_bytes)
+    assert len(decoder.finish().outages) == 2_000
+    assert held < 256 + 2 * 200  # a piece and the record that ends it, never the body (> 200 KB)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_record, min_size=1, max_size=8), _styles, st.data())
+def test_malformed_json_is_named_at_the_same_byte_as_the_plain_decoder_does(
+    records: list[Any], style: str, data: st.DataObject
+) -> None:
+    body = _render(records, style, random.Random(0))
+    position = data.draw(st.integers(0, len(body) - 1))
+    broken = body[:position] + data.draw(st.sampled_from([b"@", b"}", b",,", b"\x00"])) + body[position:]
+    for chunk_bytes in (1, 16, 64):
+        streamed = _outcome(decode_outages, broken, chunk_bytes=chunk_bytes)
+        assert streamed == _outcome(decode_outages_plain, broken)
+
+
+def test_the_first_bad_record_in_body_order_is_named_whatever_its_kind() -> None:
+    good = {"id": "d", "begin": "2022-01-01T00:00:00Z", "end": "2022-01-02T00:00:00Z"}
+    records = [good, {**good, "end": "2022-02-30T00:00:00Z"}, good, {**good, "begin": 7}]
+    body = json.dumps(records).encode()
+    for decode in (decode_outages, decode_outages_plain):
+        with pytest.raises(InvalidUpstreamData, match=r"^GET /outages record 1: end: not an ISO 8601"):
+            decode(body)
+
+
+def test_outages_of_devices_no_site_has_are_dropped_once_the_devices_are_known() -> None:
+    records = [
+        {"id": f"d{n % 4}", "begin": f"202{1 + n % 2}-06-01T00:00:00Z", "end": "2023-01-01T00:00:00Z"}
+        for n in range(400)
+    ]
+    body = json.dumps(records).encode()
+    known: set[str] | None = None
+    decoder = OutagesDecoder(
+        release_before=datetime(2022, 1, 1, tzinfo=UTC), devices=lambda: known, chunk_bytes=64
+    )
+    decoder.feed(body[: len(body) // 2])
+    known = {"d1"}
+    decoder.feed(body[len(body) // 2 :])
+    decoded = decoder.finish()
+    assert decoded.fetched == 400
+    assert {o.id for o in decoded.outages[-50:]} == {"d1"}  # the second half: d1's only
+    assert decoded.foreign_count + decoded.released_count + len(decoded.outages) == 400
+    assert 0 < decoded.foreign_count < 300

@@ -668,3 +668,46 @@ async def test_sync_site_stores_its_report_with_the_managed_cutoff() -> None:
     ]
     assert reports.saved == [report]
     assert [call.site_id for call in upstream.post_calls] == ["m-own"]
+
+
+# --- outages of devices no site has are dropped while they download ---------------------------------------
+
+
+async def test_outages_of_no_site_of_the_run_are_dropped_once_the_site_infos_are_in() -> None:
+    """The decoder drops zz's outage (no site of the run has zz) as soon as every site info has
+    arrived; each site still counts it as for an unknown device, and the results are the same."""
+    upstream = FakeUpstream(OUTAGES, SITE_INFOS)
+    upstream.outages_after_site_infos = True
+
+    report = await sync_sites(
+        ["alpha", "beta", "gamma"],
+        options=SyncOptions(since=CUTOFF),
+        upstream=upstream,
+        reports=None,
+        clock=FakeClock(),
+    )
+
+    assert upstream.devices_known_at_fetch == {"a1", "a2", "b1", "g1"}
+    by_site = {site.site_id: _shape(site) for site in report.sites}
+    assert by_site["alpha"] == _succeeded("alpha", ALPHA_ITEMS)
+    assert by_site["beta"] == _succeeded("beta", BETA_ITEMS)
+    assert by_site["gamma"] == _succeeded("gamma", ())
+
+
+async def test_a_site_whose_info_failed_does_not_keep_the_others_from_narrowing_the_download() -> None:
+    upstream = FakeUpstream(OUTAGES, SITE_INFOS)
+    upstream.outages_after_site_infos = True
+    upstream.fail_site_info("beta", UpstreamUnavailable("GET /site-info: timed out", attempts=5))
+
+    report = await sync_sites(
+        ["alpha", "beta"],
+        options=SyncOptions(since=CUTOFF),
+        upstream=upstream,
+        reports=None,
+        clock=FakeClock(),
+    )
+
+    assert upstream.devices_known_at_fetch == {"a1", "a2"}
+    alpha, beta = report.sites
+    assert _shape(alpha) == _succeeded("alpha", ALPHA_ITEMS)
+    assert (beta.status, beta.error and beta.error.code) == (SiteStatus.FAILED, "upstream-unavailable")

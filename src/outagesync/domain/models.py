@@ -71,17 +71,20 @@ class DecodedOutages:
 
     `released` counts, per device id, the valid outages that began before the decoder's `release_before`
     and were not kept in `outages` (no site of the run can post them); `released_count` is their total.
+    `foreign_count` counts the valid outages of devices that no site of the run has (dropped as they
+    arrived, once the run's site infos were known): every site counts them as for an unknown device.
     """
 
     outages: list[Outage]
     invalid: list[InvalidRecord]
     released: dict[str, int] = field(default_factory=dict)
     released_count: int = 0
+    foreign_count: int = 0
 
     @property
     def fetched(self) -> int:
-        """How many records the body held: kept, released and invalid."""
-        return len(self.outages) + self.released_count + len(self.invalid)
+        """How many records the body held: kept, released, foreign and invalid."""
+        return len(self.outages) + self.released_count + self.foreign_count + len(self.invalid)
 
 
 @dataclass(frozen=True, slots=True)

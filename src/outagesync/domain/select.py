@@ -51,7 +51,8 @@ def select_decoded_site_outages(
     """select_site_outages over decoded outages, the ones decoding released included in the counts.
 
     Released outages began before decoding's `release_before`, which must be at or before `since`:
-    they count as dropped before the cutoff (a device of the site) or for an unknown device. With the
+    they count as dropped before the cutoff (a device of the site) or for an unknown device, as do the
+    outages decoding dropped for a device of no site of the run (`foreign_count`). With the
     `index` of `decoded.outages`, only the site's devices' outages are looked at (same result).
     """
     device_ids = {device.id for device in site.devices}
@@ -69,5 +70,6 @@ def select_decoded_site_outages(
         dropped_unknown_device=selection.dropped_unknown_device
         + not_looked_at
         + decoded.released_count
-        - released_here,
+        - released_here
+        + decoded.foreign_count,
     )

@@ -5,7 +5,7 @@ They speak domain values only: no bytes, no HTTP, no SQL. Unit tests of the use 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,10 +51,16 @@ class Upstream(Protocol):
     """
 
     async def fetch_outages(
-        self, *, skip_invalid: bool = False, release_before: datetime | None = None
+        self,
+        *,
+        skip_invalid: bool = False,
+        release_before: datetime | None = None,
+        devices: Callable[[], Container[str] | None] | None = None,
     ) -> Fetched[DecodedOutages]:
         """Every outage; with `release_before`, those that began before it are only counted (see
-        DecodedOutages); with `skip_invalid`, invalid records are listed instead of raising."""
+        DecodedOutages); once `devices` returns the run's device ids, the outages of other devices
+        are only counted (`foreign_count`); with `skip_invalid`, invalid records are listed instead
+        of raising."""
         ...
 
     async def fetch_site_info(self, site_id: str) -> Fetched[SiteInfo]:

@@ -19,6 +19,7 @@ from outagesync.domain.models import (
     DecodedOutages,
     ErrorInfo,
     RunReport,
+    SiteInfo,
     SiteResult,
     SiteStatus,
 )
@@ -71,6 +72,25 @@ class SitesRun:
         self.posting: set[str] = set()  # sites whose POST is in flight
         self._outages: asyncio.Future[DecodedOutages] | None = None
         self._index: DeviceIndex | None = None
+        self._infos_pending: set[str] = set()  # sites whose info has not arrived (or failed) yet
+        self._device_ids: set[str] = set()
+        self._devices_known: frozenset[str] | None = None
+
+    def expect_site_infos(self, site_ids: list[str]) -> None:
+        """The sites whose infos the run waits for before it knows every device it can post for."""
+        self._infos_pending = set(site_ids)
+
+    def _info_settled(self, site_id: str, site: SiteInfo | None) -> None:
+        if site is not None:
+            self._device_ids.update(device.id for device in site.devices)
+        self._infos_pending.discard(site_id)
+        if not self._infos_pending and self._devices_known is None:
+            self._devices_known = frozenset(self._device_ids)
+
+    def run_devices(self) -> frozenset[str] | None:
+        """Every device of the run's sites once each site's info has settled (None before): decoding
+        drops the outages of other devices as they arrive, since no site of the run can post them."""
+        return self._devices_known
 
     def report_id(self, site_id: str) -> str:
         return self.report_ids.setdefault(site_id, uuid.uuid4().hex)
@@ -104,7 +124,9 @@ class SitesRun:
     async def _fetch_outages(self) -> DecodedOutages:
         try:
             fetched = await self.upstream.fetch_outages(
-                skip_invalid=self.options.skip_invalid, release_before=self.earliest_since()
+                skip_invalid=self.options.skip_invalid,
+                release_before=self.earliest_since(),
+                devices=self.run_devices,
             )
         except (UpstreamError, InvalidUpstreamData) as exc:
             self.outages_attempts = exc.attempts
@@ -122,6 +144,7 @@ class SitesRun:
         )
         try:
             if site_id in self.busy:
+                self._info_settled(site_id, None)
                 wait = self.options.lock_wait_s
                 raise SiteBusy(
                     f"{site_id}: another sync of this site held it for {wait:g} s; try again later"
@@ -143,9 +166,11 @@ class SitesRun:
                 fetched = await self.upstream.fetch_site_info(site_id)
             except (UpstreamError, InvalidUpstreamData) as exc:
                 calls[SITE_INFO_ENDPOINT] = CallStats(exc.attempts)
+                self._info_settled(site_id, None)
                 raise
             calls[SITE_INFO_ENDPOINT] = CallStats(fetched.attempts)
             site = fetched.value
+            self._info_settled(site_id, site)
         try:
             decoded = await asyncio.shield(outages)
         finally:

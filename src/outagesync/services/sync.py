@@ -133,6 +133,7 @@ async def _lock_sites(
 async def _run_sites(
     run: SitesRun, site_ids: list[str], started_at: datetime, reports: ReportStore | None
 ) -> RunReport:
+    run.expect_site_infos(site_ids)
     tasks = {site_id: asyncio.ensure_future(run.sync_site(site_id)) for site_id in site_ids}
     try:
         await asyncio.gather(*tasks.values())

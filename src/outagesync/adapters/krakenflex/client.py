@@ -28,7 +28,7 @@ import msgspec
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from outagesync import defaults
-from outagesync.adapters.krakenflex.decode import decode_outages, decode_site_info
+from outagesync.adapters.krakenflex.decode import DeviceFilter, OutagesDecoder, decode_site_info
 from outagesync.domain.models import (
     OUTAGES_ENDPOINT,
     POST_ENDPOINT,
@@ -51,6 +51,7 @@ from outagesync.services.ports import Fetched, Posted
 
 log = logging.getLogger("outagesync.upstream")
 
+_CUT_OFF = "the response body was cut off (not a complete JSON document)"
 _PIECE_BYTES = 1 << 18  # POST bodies larger than this are streamed in pieces of this size
 Sleep = Callable[[float], Awaitable[None]]
 # hears each retry decided: endpoint, the attempt that failed, why, its HTTP status if any, the wait (s)
@@ -65,6 +66,14 @@ class RetryPolicy:
     retry_after_max_s: float = defaults.RETRY_AFTER_MAX_S
     rate_limit_max_attempts: int = defaults.RATE_LIMIT_MAX_ATTEMPTS
     deadline_s: float = defaults.DEADLINE_S
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    response: httpx.Response
+    content: bytes  # empty when the body was decoded as it arrived
+    decoded: DecodedOutages | None
+    attempts: int
 
 
 class _Transient(Exception):
@@ -128,31 +137,49 @@ class KrakenFlexClient:
         await self._http.aclose()
 
     async def fetch_outages(
-        self, *, skip_invalid: bool = False, release_before: datetime | None = None
+        self,
+        *,
+        skip_invalid: bool = False,
+        release_before: datetime | None = None,
+        devices: DeviceFilter | None = None,
     ) -> Fetched[DecodedOutages]:
-        _, content, attempts = await self._request("GET", "outages", OUTAGES_ENDPOINT)
-        with _counting(attempts):
-            decoded = decode_outages(content, skip_invalid=skip_invalid, release_before=release_before)
-        return Fetched(decoded, attempts)
+        """Decoded while it downloads (OutagesDecoder): the body is never held whole. A retried
+        attempt starts a fresh decoder."""
+
+        def decoder() -> OutagesDecoder:
+            return OutagesDecoder(skip_invalid=skip_invalid, release_before=release_before, devices=devices)
+
+        answer = await self._request("GET", "outages", OUTAGES_ENDPOINT, stream_to=decoder)
+        assert answer.decoded is not None  # what stream_to gives a successful answer
+        return Fetched(answer.decoded, answer.attempts)
 
     async def fetch_site_info(self, site_id: str) -> Fetched[SiteInfo]:
         path = f"site-info/{quote(site_id, safe='')}"
-        _, content, attempts = await self._request("GET", path, SITE_INFO_ENDPOINT, site_id=site_id)
-        with _counting(attempts):
-            site = decode_site_info(content, site_id)
-        return Fetched(site, attempts)
+        answer = await self._request("GET", path, SITE_INFO_ENDPOINT, site_id=site_id)
+        with _counting(answer.attempts):
+            site = decode_site_info(answer.content, site_id)
+        return Fetched(site, answer.attempts)
 
     async def post_site_outages(self, site_id: str, items: Sequence[SiteOutage]) -> Posted:
         path = f"site-outages/{quote(site_id, safe='')}"
-        response, content, attempts = await self._request(
-            "POST", path, POST_ENDPOINT, site_id=site_id, body=encode_payload(items)
-        )
-        return Posted(response.status_code, _message_of(content), attempts)
+        answer = await self._request("POST", path, POST_ENDPOINT, site_id=site_id, body=encode_payload(items))
+        return Posted(answer.response.status_code, _message_of(answer.content), answer.attempts)
 
     async def _request(
-        self, method: str, path: str, endpoint: str, *, site_id: str = "", body: bytes | None = None
-    ) -> tuple[httpx.Response, bytes, int]:
-        """The response (its body already read and closed), its body, and the attempts it took."""
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        site_id: str = "",
+        body: bytes | None = None,
+        stream_to: Callable[[], OutagesDecoder] | None = None,
+    ) -> _Answer:
+        """The response (its body already read and closed), its body, and the attempts it took.
+
+        With `stream_to`, a successful body is fed to a new decoder as it arrives instead, and the
+        answer holds the decoder's outcome.
+        """
         state = _Attempts(self._policy, self._deadline, self._monotonic, self._rng)
         headers = {"content-type": "application/json"} if body is not None else None
         retrying = AsyncRetrying(
@@ -166,10 +193,11 @@ class KrakenFlexClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    response, content = await self._send(method, path, body, headers)
                     attempts = attempt.retry_state.attempt_number
+                    with _counting(attempts):
+                        response, content, decoded = await self._send(method, path, body, headers, stream_to)
                     _raise_for_status(response, content, endpoint, site_id, attempts)
-                    return response, content, attempts
+                    return _Answer(response, content, decoded, attempts)
         except _Transient as exc:
             raise UpstreamUnavailable(
                 f"{endpoint}: {exc.reason}; {state.why_stopped()}",
@@ -189,8 +217,13 @@ class KrakenFlexClient:
             self._on_wait(endpoint, rs.upcoming_sleep)
 
     async def _send(
-        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None
-    ) -> tuple[httpx.Response, bytes]:
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: dict[str, str] | None,
+        stream_to: Callable[[], OutagesDecoder] | None = None,
+    ) -> tuple[httpx.Response, bytes, DecodedOutages | None]:
         content: bytes | AsyncIterator[bytes] | None = body
         if body is not None and len(body) > _PIECE_BYTES:
             # Sent piece by piece, with its length (not chunked): handing asyncio one 66 MB bytes
@@ -200,6 +233,8 @@ class KrakenFlexClient:
             request = self._http.build_request(method, path, content=content, headers=headers)
             response = await self._http.send(request, stream=True)
             try:
+                if stream_to is not None and response.is_success:
+                    return response, b"", await _decode_streaming(response, stream_to())
                 received = await _read(response)
             finally:
                 await response.aclose()
@@ -208,8 +243,17 @@ class KrakenFlexClient:
         except httpx.TransportError as exc:
             raise _Transient(f"connection failed ({type(exc).__name__})") from None
         if response.is_success and method == "GET" and _is_cut_off(received):
-            raise _Transient("the response body was cut off (not a complete JSON document)")
-        return response, received
+            raise _Transient(_CUT_OFF)
+        return response, received, None
+
+
+async def _decode_streaming(response: httpx.Response, decoder: OutagesDecoder) -> DecodedOutages:
+    """Feed the body to the decoder as it arrives; a body cut off on the way is a transient failure."""
+    async for piece in response.aiter_bytes():
+        decoder.feed(piece)
+    if decoder.looks_cut_off():
+        raise _Transient(_CUT_OFF)
+    return decoder.finish()
 
 
 @contextmanager

@@ -2,15 +2,17 @@
 the field.
 
 Timestamps must parse as ISO 8601 instants with an offset (`Z`, `+01:00`); the raw text is kept to be
-posted back byte for byte. Two decoders of `GET /outages`: `decode_outages`, the fast path (chunks,
-shared device ids, early outages released), and `decode_outages_plain`, the whole-body decode that is
-its executable spec (the property tests check they agree) and its fallback. Nothing here does I/O.
+posted back byte for byte. `GET /outages` is decoded by `OutagesDecoder` while it downloads: bytes are
+fed as they arrive, cut into pieces of about 64 KiB where one object of the array ends and the next
+begins, whatever the formatting, and each piece is decoded and dropped. The body is never held whole.
+`decode_outages_plain`, the whole-body decode, is its executable spec (property tests check they agree).
+Nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Container
 from datetime import datetime
 from typing import Any
 
@@ -27,16 +29,212 @@ from outagesync.domain.models import (
 from outagesync.domain.timestamps import is_before, parse_instant
 from outagesync.errors import InvalidUpstreamData
 
-_OUTAGES_TYPE = list[Outage]
 _PATH = re.compile(r"^\$(?:\[(?P<index>\d+)\])?(?:\.(?P<field>.+))?$")
 _MISSING = re.compile(r"^Object missing required field `(.+)`$")
-_outages_decoder = msgspec.json.Decoder(_OUTAGES_TYPE)
+_BYTE = re.compile(r"\(byte (\d+)\)$")
+_outages_decoder = msgspec.json.Decoder(list[Outage])
+_records_decoder = msgspec.json.Decoder(list[Any])
 _site_info_decoder = msgspec.json.Decoder(SiteInfo)
 _fromisoformat = datetime.fromisoformat
-_CHUNK_BYTES = 1 << 16  # a chunk and its records stay in the CPU cache (1 MiB chunks were 40% slower)
+_CHUNK_BYTES = 1 << 16  # a piece and its records stay in the CPU cache (1 MiB pieces were 40% slower)
 _WHITESPACE = b" \t\r\n"  # JSON's insignificant whitespace
-_PENDING_MAX = 64  # chunks joined in search of a record boundary before giving up on streaming
 _SEPARATOR = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")  # between two objects of the array
+_RESCAN_BYTES = 4096  # a separator cut by the end of what has arrived is found again from this far back
+_NOT_ARRAY_MAX = 1 << 20  # a body that is not an array is kept (up to this) to name the problem exactly
+_TRUNCATED = "Input data was truncated"
+
+DeviceFilter = Callable[[], Container[str] | None]
+"""The device ids the run's sites have, once known (None until then): other outages are dropped."""
+
+
+class OutagesDecoder:
+    """`GET /outages`, decoded as it arrives: `feed` each piece of the body, then `finish`.
+
+    Strict: `finish` raises InvalidUpstreamData if the body is not valid JSON, else for the first bad
+    record in body order (with `skip_invalid`, bad records are listed instead); `feed` raises as soon
+    as the JSON is malformed. With `release_before`, valid outages that began before it are only counted per
+    device; with `devices`, once it returns the run's device ids, outages of other devices are only
+    counted (`foreign_count`). Neither can be posted by any site of the run, so neither is kept.
+    """
+
+    def __init__(
+        self,
+        *,
+        skip_invalid: bool = False,
+        release_before: datetime | None = None,
+        devices: DeviceFilter | None = None,
+        chunk_bytes: int = _CHUNK_BYTES,
+    ) -> None:
+        self._skip_invalid = skip_invalid
+        self._release_before = release_before
+        self._devices = devices
+        self._chunk_bytes = chunk_bytes
+        self._buffer = bytearray()
+        self._offset = 0  # where the buffer starts in the body
+        self._scan_from = chunk_bytes  # where in the buffer to look for the next separator
+        self._state = "start"  # start -> array (after its "[") | not-array
+        self._head = b""
+        self._tail = b""
+        self._index = 0  # records decoded so far
+        self._kept: list[Outage] = []
+        self._invalid: list[InvalidRecord] = []
+        self._released: dict[str, int] = {}
+        self._released_count = 0
+        self._foreign_count = 0
+        self._ids: dict[str, str] = {}
+        self._error: InvalidUpstreamData | None = None  # the first bad record, without skip_invalid
+
+    def feed(self, data: bytes) -> None:
+        """The next bytes of the body; decodes every whole piece they complete."""
+        if not data:
+            return
+        if len(self._head) < 64:
+            self._head += data[:64]
+        self._tail = (self._tail + data[-64:])[-64:]
+        self._buffer += data
+        if self._state == "start":
+            self._start()
+        if self._state == "array":
+            self._decode_pieces()
+        elif self._state == "not-array" and len(self._buffer) > _NOT_ARRAY_MAX:
+            raise InvalidUpstreamData(OUTAGES_ENDPOINT, "the body is not a JSON array")
+
+    @property
+    def buffered_bytes(self) -> int:
+        """How much of the body is held, waiting for the end of its piece."""
+        return len(self._buffer)
+
+    def looks_cut_off(self) -> bool:
+        """The body so far does not end with the bracket it opened: it was cut off on the way."""
+        head, tail = self._head.lstrip(_WHITESPACE)[:1], self._tail.rstrip(_WHITESPACE)[-1:]
+        return (head, tail) not in ((b"[", b"]"), (b"{", b"}"))
+
+    def finish(self) -> DecodedOutages:
+        """Decode what is left (the last records and the closing bracket) and return the outages."""
+        if self._state != "array":
+            # not an array (or nothing at all): the plain decoder names the problem exactly
+            return decode_outages_plain(bytes(self._buffer), skip_invalid=self._skip_invalid)
+        rest = b"[" + self._buffer  # the last piece with its closing "]" and what follows it
+        records = self._decode_piece(rest, final=True)
+        assert records is not None  # a final piece either decodes or raises
+        self._buffer = bytearray()
+        if self._error is not None:
+            raise self._error
+        return DecodedOutages(
+            self._kept, self._invalid, self._released, self._released_count, self._foreign_count
+        )
+
+    def _start(self) -> None:
+        stripped = self._buffer.lstrip(_WHITESPACE)
+        if not stripped:
+            return
+        if stripped[:1] != b"[":
+            self._state = "not-array"
+            return
+        skipped = len(self._buffer) - len(stripped) + 1
+        del self._buffer[:skipped]
+        self._offset += skipped
+        self._state = "array"
+
+    def _decode_pieces(self) -> None:
+        buffer = self._buffer
+        while len(buffer) > self._scan_from:
+            split = _SEPARATOR.search(buffer, self._scan_from)
+            if split is None:
+                self._scan_from = max(self._scan_from, len(buffer) - _RESCAN_BYTES)
+                return
+            end = split.start() + 1  # just after the "}" of the piece's last object
+            if self._decode_piece(b"[" + buffer[:end] + b"]", final=False) is None:
+                self._scan_from = split.end()  # cut inside a string or a nested value: take more
+                continue
+            next_start = split.end() - 1  # the "{" of the next object
+            del buffer[:next_start]
+            self._offset += next_start
+            self._scan_from = self._chunk_bytes
+
+    def _decode_piece(self, text: bytes, *, final: bool) -> list[Outage] | None:
+        """Decode one piece (`[` records `]`) and take its records; None if it is not whole yet."""
+        try:
+            outages: list[Outage] | None = _outages_decoder.decode(text)
+            text.decode()  # skipped unknown fields are not checked for UTF-8 by the line above
+        except (msgspec.ValidationError, UnicodeDecodeError):
+            outages = None
+        except msgspec.DecodeError as exc:
+            if not final and str(exc) == _TRUNCATED:
+                return None
+            outages = None  # the untyped decode below names the problem as the plain decoder does
+        if outages is not None and self._take(outages):
+            return outages
+        # a record is wrong somewhere in this piece: look at each, in order, to name it or skip it
+        try:
+            records = _records_decoder.decode(text)
+        except msgspec.DecodeError as exc:
+            if not final and str(exc) == _TRUNCATED:
+                return None
+            raise self._not_json(exc) from None
+        valid: list[Outage] = []
+        for position, record in enumerate(records):
+            outage = self._check(record, self._index + position)
+            if outage is not None:
+                valid.append(outage)
+        self._index += len(records) - len(valid)  # _take counts the valid ones
+        self._take(valid, checked=True)
+        return valid
+
+    def _check(self, record: Any, index: int) -> Outage | None:
+        """The record as a valid outage, or None (listed as invalid; raised unless skip_invalid)."""
+        try:
+            outage = msgspec.convert(record, Outage)
+        except msgspec.ValidationError as exc:
+            error = _from_msgspec(OUTAGES_ENDPOINT, exc, index=index)
+            field, message = error.field, error.problem
+        else:
+            problem = _timestamp_problem(outage)
+            if problem is None:
+                return outage
+            field, message = problem
+        if not self._skip_invalid:
+            # raised by finish: a body that is not valid JSON further on is named as such first
+            if self._error is None:
+                self._error = InvalidUpstreamData(OUTAGES_ENDPOINT, message, index=index, field=field)
+            return None
+        self._invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, field, message))
+        return None
+
+    def _take(self, outages: list[Outage], *, checked: bool = False) -> bool:
+        """Keep, release or drop each outage; False (nothing taken) if one has a bad timestamp."""
+        begins = []
+        for outage in outages:
+            began = _valid_begin(outage)
+            if began is None:
+                assert not checked
+                return False
+            begins.append(began)
+        self._index += len(outages)
+        if self._error is not None:
+            return True  # the body is refused: only its JSON is still checked, nothing kept
+        devices = self._devices() if self._devices is not None else None
+        before = self._release_before
+        kept, ids, released = self._kept, self._ids, self._released
+        for outage, began in zip(outages, begins, strict=True):
+            if devices is not None and outage.id not in devices:
+                self._foreign_count += 1
+            elif before is not None and began < before:  # is_before, with begin parsed once
+                released[outage.id] = released.get(outage.id, 0) + 1
+                self._released_count += 1
+            else:
+                device_id = ids.setdefault(outage.id, outage.id)
+                if device_id is not outage.id:
+                    # One str per device id instead of one per outage (-88 MB per million). The struct
+                    # is fresh from the decoder and seen by no one else yet, so setting it is safe.
+                    msgspec.structs.force_setattr(outage, "id", device_id)
+                kept.append(outage)
+        return True
+
+    def _not_json(self, exc: msgspec.DecodeError) -> InvalidUpstreamData:
+        """msgspec's message, its byte position moved from the piece (after its "[") to the body."""
+        message = _BYTE.sub(lambda m: f"(byte {int(m[1]) - 1 + self._offset})", str(exc))
+        return InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not valid JSON ({message})")
 
 
 def decode_outages(
@@ -44,105 +242,53 @@ def decode_outages(
     *,
     skip_invalid: bool = False,
     release_before: datetime | None = None,
+    devices: DeviceFilter | None = None,
     chunk_bytes: int = _CHUNK_BYTES,
 ) -> DecodedOutages:
-    """Every outage of a `GET /outages` body, validated; InvalidUpstreamData on the first bad record.
-
-    With `skip_invalid`, bad records are dropped and listed instead; a body that is not a JSON
-    array is always an error. With `release_before`, valid outages that began before it are only
-    counted per device (see DecodedOutages), so that a million of them need not stay in memory.
-    """
-    decoded = _decode_in_chunks(body, release_before, chunk_bytes)
-    if decoded is not None:
-        return decoded
-    return decode_outages_plain(body, skip_invalid=skip_invalid, release_before=release_before)
+    """Every outage of a whole `GET /outages` body, through OutagesDecoder (fed as if it arrived in
+    pieces of `chunk_bytes`)."""
+    decoder = OutagesDecoder(
+        skip_invalid=skip_invalid, release_before=release_before, devices=devices, chunk_bytes=chunk_bytes
+    )
+    view = memoryview(body)
+    step = max(chunk_bytes, 1 << 20) if chunk_bytes >= _CHUNK_BYTES else chunk_bytes
+    for start in range(0, len(body), step):
+        decoder.feed(bytes(view[start : start + step]))
+    return decoder.finish()
 
 
 def decode_outages_plain(
     body: bytes, *, skip_invalid: bool = False, release_before: datetime | None = None
 ) -> DecodedOutages:
-    """What `decode_outages` must return, the plain way: the whole body at once, then each record."""
-    decoded = _decode_whole(body, skip_invalid=skip_invalid)
-    return decoded if release_before is None else _release(decoded, release_before)
-
-
-def _decode_in_chunks(
-    body: bytes, release_before: datetime | None, chunk_bytes: int = _CHUNK_BYTES
-) -> DecodedOutages | None:
-    """The fast path for a valid body: about 64 KiB at a time, device ids shared, early outages released.
-
-    Peak memory is the body plus what is kept, instead of the body plus every record. None as soon as
-    a record is wrong (a bad type, a bad timestamp): the whole-body path then decides and names the error.
-    """
-    kept: list[Outage] = []
-    released: dict[str, int] = {}
-    ids: dict[str, str] = {}
-    for outages in _decoded_chunks(body, chunk_bytes):
-        if outages is None:
-            return None
-        for outage in outages:
-            began = _valid_begin(outage)
-            if began is None:
-                return None
-            if release_before is not None and began < release_before:  # is_before, begin parsed once
-                released[outage.id] = released.get(outage.id, 0) + 1
-                continue
-            device_id = ids.setdefault(outage.id, outage.id)
-            if device_id is not outage.id:
-                # One str per device id instead of one per outage (-88 MB per million). The struct is
-                # fresh from the decoder and seen by no one else yet, so setting its field is safe.
-                msgspec.structs.force_setattr(outage, "id", device_id)
-            kept.append(outage)
-    return DecodedOutages(kept, [], released, sum(released.values()))
-
-
-def _decoded_chunks(body: bytes, chunk_bytes: int) -> Iterator[list[Outage] | None]:
-    """The records of the body, a chunk at a time; None (then nothing more) if a record does not match.
-
-    A split that fell inside a string or a nested value leaves text that is not JSON: the next piece is
-    then joined to it (with the separator between them) and decoded again, so any formatting streams.
-    """
-    pending = b""
-    for separator, piece in _pieces(body, chunk_bytes):
-        pending = pending + separator + piece if pending else piece
+    """What `decode_outages` must return, the plain way: the whole body at once, then each record in
+    order (the first bad one raises, or with `skip_invalid` each is listed)."""
+    try:
+        records = _records_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        if not skip_invalid:
+            raise _from_msgspec(OUTAGES_ENDPOINT, exc) from None
+        raise InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not a JSON array ({exc})") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not valid JSON ({exc})") from None
+    outages: list[Outage] = []
+    invalid: list[InvalidRecord] = []
+    for index, record in enumerate(records):
+        problem: tuple[str | None, str] | None
         try:
-            outages = _outages_decoder.decode(b"[" + pending + b"]")
-        except msgspec.ValidationError:
-            yield None
-            return
-        except msgspec.DecodeError:
-            if len(pending) > _PENDING_MAX * chunk_bytes:
-                yield None  # no record boundary in sight: let the whole-body path decode it
-                return
-            continue  # not a whole number of records yet
-        pending = b""
-        yield outages
-    if pending:
-        yield None  # the end of the body is not JSON: the whole-body path names the problem
-
-
-def _pieces(body: bytes, chunk_bytes: int) -> Iterator[tuple[bytes, bytes]]:
-    """(separator before, piece): the array's content cut where one object ends and the next begins
-    (`}`, optional whitespace, `,`, optional whitespace, `{`, as any JSON formatter writes it), after
-    about `chunk_bytes`. Pieces and separators rebuild the content exactly. A small body, or one that
-    is not an array, is one piece: its content if it is bracketed, else text that never decodes.
-    """
-    first, last = _first_and_last(body)
-    if body[first : first + 1] != b"[" or body[last : last + 1] != b"]" or last <= first:
-        yield b"", b"\x00"  # not an array: the whole-body path names the problem
-        return
-    start, separator = first + 1, b""
-    while (split := _SEPARATOR.search(body, start + chunk_bytes, last)) is not None:
-        yield separator, body[start : split.start() + 1]
-        separator = body[split.start() + 1 : split.end() - 1]
-        start = split.end() - 1  # the `{` of the next object
-    yield separator, body[start:last]
-
-
-def _first_and_last(body: bytes) -> tuple[int, int]:
-    """Where the JSON text starts and ends (its first and last non-whitespace byte)."""
-    first = len(body) - len(body.lstrip(_WHITESPACE))
-    return first, len(body.rstrip(_WHITESPACE)) - 1
+            outage = msgspec.convert(record, Outage)
+        except msgspec.ValidationError as exc:
+            error = _from_msgspec(OUTAGES_ENDPOINT, exc, index=index)
+            problem = (error.field, error.problem)
+        else:
+            problem = _timestamp_problem(outage)
+        if problem is None:
+            outages.append(outage)
+        elif not skip_invalid:
+            raise InvalidUpstreamData(OUTAGES_ENDPOINT, problem[1], index=index, field=problem[0])
+        else:
+            invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, *problem))
+    decoded = DecodedOutages(outages, invalid)
+    return decoded if release_before is None else _release(decoded, release_before)
 
 
 def _release(decoded: DecodedOutages, before: datetime) -> DecodedOutages:
@@ -154,31 +300,6 @@ def _release(decoded: DecodedOutages, before: datetime) -> DecodedOutages:
         else:
             kept.append(outage)
     return DecodedOutages(kept, decoded.invalid, released, sum(released.values()))
-
-
-def _decode_whole(body: bytes, *, skip_invalid: bool) -> DecodedOutages:
-    try:
-        outages = _outages_decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        if not skip_invalid:
-            raise _from_msgspec(OUTAGES_ENDPOINT, exc) from None
-        return _decode_outages_one_by_one(body)
-    except msgspec.DecodeError as exc:
-        raise InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not valid JSON ({exc})") from None
-    invalid: list[InvalidRecord] = []
-    bad_indexes: set[int] = set()
-    for index, outage in enumerate(outages):
-        problem = _timestamp_problem(outage)
-        if problem is None:
-            continue
-        field, message = problem
-        if not skip_invalid:
-            raise InvalidUpstreamData(OUTAGES_ENDPOINT, message, index=index, field=field)
-        invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, field, message))
-        bad_indexes.add(index)
-    if bad_indexes:
-        outages = [o for i, o in enumerate(outages) if i not in bad_indexes]
-    return DecodedOutages(outages, invalid)
 
 
 def decode_site_info(body: bytes, site_id: str) -> SiteInfo:
@@ -225,28 +346,6 @@ def _timestamp_problem(outage: Outage) -> tuple[str, str] | None:
         except ValueError:
             return field, f"not an ISO 8601 timestamp with a time zone: {text!r}"
     return None
-
-
-def _decode_outages_one_by_one(body: bytes) -> DecodedOutages:
-    try:
-        records = msgspec.json.decode(body, type=list[Any])
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        raise InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not a JSON array ({exc})") from None
-    outages: list[Outage] = []
-    invalid: list[InvalidRecord] = []
-    for index, record in enumerate(records):
-        try:
-            outage = msgspec.convert(record, Outage)
-        except msgspec.ValidationError as exc:
-            error = _from_msgspec(OUTAGES_ENDPOINT, exc, index=index)
-            invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, error.field, error.problem))
-            continue
-        problem = _timestamp_problem(outage)
-        if problem is None:
-            outages.append(outage)
-        else:
-            invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, *problem))
-    return DecodedOutages(outages, invalid)
 
 
 def _from_msgspec(
