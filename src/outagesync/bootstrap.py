@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 
-from outagesync.config import Settings
 from outagesync.errors import ConfigError
 
 if TYPE_CHECKING:
+    from outagesync.adapters.telemetry.process import ProcessTelemetry
+    from outagesync.config import Settings  # imported by the caller already; here, `--help` stays fast
     from outagesync.domain.models import Trigger
-    from outagesync.services.ports import SiteLocks, Store, Upstream
+    from outagesync.services.ports import ReportStore, RunObserver, SiteLocks, Store, Telemetry, Upstream
     from outagesync.services.sync import SyncOptions
 
 NO_API_KEY = (
@@ -24,10 +25,16 @@ NO_API_KEY = (
 
 
 def sync_options(
-    settings: Settings, *, trigger: Trigger, dry_run: bool = False, skip_invalid: bool = False
+    settings: Settings,
+    *,
+    trigger: Trigger,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    observer: RunObserver | None = None,
 ) -> SyncOptions:
     """The run options the settings ask for, for the CLI and the REST API; ConfigError on a bad cutoff."""
     from outagesync.domain.timestamps import parse_cutoff
+    from outagesync.services.ports import NO_OBSERVER
     from outagesync.services.sync import SyncOptions
 
     try:
@@ -45,16 +52,18 @@ def sync_options(
         trigger=trigger,
         settings_digest=settings.digest(),
         lock_wait_s=settings.lock_wait,
+        observer=observer or NO_OBSERVER,
     )
 
 
 @asynccontextmanager
-async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
-    """A KrakenFlex client for one run (its deadline starts now)."""
+async def open_upstream(settings: Settings, telemetry: Telemetry | None = None) -> AsyncIterator[Upstream]:
+    """A KrakenFlex client for one run (its deadline starts now), instrumented by `telemetry`."""
     from outagesync.adapters.krakenflex.client import KrakenFlexClient, RetryPolicy
 
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise ConfigError(NO_API_KEY)
+    process = _process(telemetry)
     policy = RetryPolicy(
         max_attempts=settings.max_attempts,
         backoff_initial_s=settings.backoff_initial,
@@ -69,9 +78,11 @@ async def open_upstream(settings: Settings) -> AsyncIterator[Upstream]:
         timeout_s=settings.timeout,
         policy=policy,
         max_connections=settings.concurrency + 1,
+        on_retry=process.on_retry if process is not None else None,
+        event_hooks=process.upstream_hooks() if process is not None else None,
     )
     async with client:
-        yield client
+        yield process.traced(client) if process is not None else client
 
 
 def build_store(settings: Settings) -> Store:
@@ -100,3 +111,85 @@ def embedded_sandbox(settings: Settings) -> Iterator[Settings]:
 
     with Sandbox() as sandbox:
         yield settings.model_copy(update={"api_url": sandbox.url, "api_key": SecretStr(sandbox.api_key)})
+
+
+def build_telemetry(settings: Settings, *, server: bool = False) -> Telemetry:
+    """The process's metrics, traces and error trackers (docs/observability.md); ConfigError when one is
+    asked for and its extra is not installed. A CLI run keeps metrics only to push them; `server`
+    (`serve`) keeps them for GET /metrics."""
+    import socket
+    from urllib.parse import unquote, urlsplit
+
+    from outagesync.adapters.telemetry.process import ProcessTelemetry, TelemetryConfig
+    from outagesync.adapters.telemetry.trackers import RollbarConfig, SentryConfig
+
+    endpoint = None
+    if not settings.otel_sdk_disabled:
+        endpoint = settings.otel_exporter_otlp_traces_endpoint or (
+            settings.otel_exporter_otlp_endpoint
+            and settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        )
+    resource: dict[str, str] = {}
+    for pair in (settings.otel_resource_attributes or "").split(","):
+        key, equals, value = pair.partition("=")
+        if equals and key.strip():
+            resource[key.strip()] = unquote(value.strip())
+    resource["service.name"] = settings.otel_service_name  # OTEL_SERVICE_NAME wins (the spec says so)
+    sentry = rollbar = None
+    if settings.sentry_dsn is not None and settings.sentry_dsn.get_secret_value():
+        sentry = SentryConfig(
+            settings.sentry_dsn.get_secret_value(),
+            settings.sentry_environment,
+            settings.sentry_traces_sample_rate,
+        )
+    if settings.rollbar_access_token is not None and settings.rollbar_access_token.get_secret_value():
+        rollbar = RollbarConfig(
+            settings.rollbar_access_token.get_secret_value(),
+            settings.rollbar_environment,
+            settings.rollbar_endpoint,
+        )
+    secrets = (
+        settings.api_key.get_secret_value() if settings.api_key is not None else "",
+        settings.api_token.get_secret_value() if settings.api_token is not None else "",
+        urlsplit(settings.database_url or "").password or "",
+    )
+    return ProcessTelemetry(
+        TelemetryConfig(
+            metrics=server or settings.pushgateway_url is not None,
+            process_metrics=server,
+            pushgateway_url=settings.pushgateway_url,
+            push_instance=socket.gethostname(),
+            traces_endpoint=endpoint or None,
+            resource=resource,
+            sentry=sentry,
+            rollbar=rollbar,
+            secrets=tuple(secret for secret in secrets if secret),
+        )
+    )
+
+
+def observed_reports(reports: ReportStore, telemetry: Telemetry) -> ReportStore:
+    """`reports` whose writes are traced and counted when they fail (as is, without telemetry)."""
+    process = _process(telemetry)
+    return process.observed(reports) if process is not None else reports
+
+
+def _process(telemetry: Telemetry | None) -> ProcessTelemetry | None:
+    """The adapter behind a Telemetry built here (anything else, e.g. a test fake, instruments nothing)."""
+    from outagesync.adapters.telemetry.process import ProcessTelemetry
+
+    return telemetry if isinstance(telemetry, ProcessTelemetry) else None
+
+
+def configure_logging(level: int, log_format: str) -> None:
+    """Logs on stderr at `level`, as text lines or JSON objects (`--log-format`)."""
+    from outagesync.adapters.telemetry.logs import configure_logging as configure
+
+    configure(level, log_format)
+
+
+def json_logs() -> bool:
+    """Whether logs are JSON lines (then every message on stderr should be one)."""
+    from outagesync.adapters.telemetry.logs import is_json_configured
+
+    return is_json_configured()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -48,6 +48,22 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
     trusted_proxies: str | None = None  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
     report_items_max: int = Field(defaults.REPORT_ITEMS_MAX, ge=0)
+    # telemetry (docs/observability.md); the OTEL_, SENTRY_ and ROLLBAR_ names are those of their tools
+    log_format: Literal["text", "json"] = "text"
+    pushgateway_url: str | None = None
+    otel_exporter_otlp_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        None, validation_alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )
+    otel_service_name: str = Field("outagesync", validation_alias="OTEL_SERVICE_NAME")
+    otel_resource_attributes: str | None = Field(None, validation_alias="OTEL_RESOURCE_ATTRIBUTES")
+    otel_sdk_disabled: bool = Field(False, validation_alias="OTEL_SDK_DISABLED")
+    sentry_dsn: SecretStr | None = Field(None, validation_alias="SENTRY_DSN")
+    sentry_environment: str | None = Field(None, validation_alias="SENTRY_ENVIRONMENT")
+    sentry_traces_sample_rate: float = Field(0.0, ge=0, le=1, validation_alias="SENTRY_TRACES_SAMPLE_RATE")
+    rollbar_access_token: SecretStr | None = Field(None, validation_alias="ROLLBAR_ACCESS_TOKEN")
+    rollbar_environment: str = Field("production", validation_alias="ROLLBAR_ENVIRONMENT")
+    rollbar_endpoint: str | None = Field(None, validation_alias="ROLLBAR_ENDPOINT")
 
     @field_validator("api_url")
     @classmethod
@@ -55,6 +71,22 @@ class Settings(BaseSettings):
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, got {value!r}")
+        return value.strip()
+
+    @field_validator(
+        "pushgateway_url",
+        "otel_exporter_otlp_endpoint",
+        "otel_exporter_otlp_traces_endpoint",
+        "rollbar_endpoint",
+    )
+    @classmethod
+    def _optional_http_url(cls, value: str | None) -> str | None:
+        """Unset or empty: None. Else an http(s) URL."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value.strip()
 
     @field_validator("api_token")
@@ -89,9 +121,29 @@ class Settings(BaseSettings):
 
     def digest(self) -> str:
         """sha256 of the non-secret settings, to tell runs with different settings apart."""
-        public = self.model_dump(exclude={"api_key", "api_token", "database_url", "trusted_proxies"})
+        public = self.model_dump(
+            exclude={"api_key", "api_token", "database_url", "trusted_proxies", *TELEMETRY_FIELDS}
+        )
         public["api_key_set"] = self.api_key is not None
         return hashlib.sha256(json.dumps(public, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# how a process reports on itself, not what a sync does: out of the settings digest
+TELEMETRY_FIELDS = {
+    "log_format",
+    "pushgateway_url",
+    "otel_exporter_otlp_endpoint",
+    "otel_exporter_otlp_traces_endpoint",
+    "otel_service_name",
+    "otel_resource_attributes",
+    "otel_sdk_disabled",
+    "sentry_dsn",
+    "sentry_environment",
+    "sentry_traces_sample_rate",
+    "rollbar_access_token",
+    "rollbar_environment",
+    "rollbar_endpoint",
+}
 
 
 class ExplicitSettings(Settings):
@@ -139,4 +191,6 @@ def _describe(exc: ValidationError) -> str:
 def _setting_name(loc: tuple[int | str, ...]) -> str:
     field = str(loc[0]) if loc else "?"
     aliases = {"api_url": "KRAKENFLEX_API_URL", "api_key": "KRAKENFLEX_API_KEY"}
+    if field.startswith(("otel_", "sentry_", "rollbar_")):
+        return field.upper()
     return aliases.get(field, f"OUTAGESYNC_{field.upper()}")

@@ -19,14 +19,14 @@ from outagesync.config import Settings
 from outagesync.defaults import API_MAX_BODY_BYTES
 from outagesync.domain.models import Trigger
 from outagesync.entrypoints.api.deps import ApiState, configured_token
-from outagesync.entrypoints.api.middleware import BodyLimit, HeadAsGet
+from outagesync.entrypoints.api.middleware import BodyLimit, HeadAsGet, Observed
 from outagesync.entrypoints.api.problems import install_error_handlers
-from outagesync.entrypoints.api.routes import health, reports, sites, sync
+from outagesync.entrypoints.api.routes import health, metrics, reports, sites, sync
 from outagesync.entrypoints.api.schemas import Problem
 from outagesync.entrypoints.api.shutdown import AnswerWhenCancelled
 from outagesync.errors import StorageError
 from outagesync.services import admin
-from outagesync.services.ports import Store
+from outagesync.services.ports import Store, Telemetry
 
 LOGGER = logging.getLogger("outagesync.api")
 
@@ -49,29 +49,31 @@ TAGS = [
 
 def create_app(settings: Settings) -> FastAPI:
     """The app for `settings`; ConfigError if they are unusable (a bad cutoff or database URL)."""
-    options = bootstrap.sync_options(settings, trigger=Trigger.API)
+    telemetry = bootstrap.build_telemetry(settings, server=True)
+    options = bootstrap.sync_options(settings, trigger=Trigger.API, observer=telemetry)
     store = bootstrap.build_store(settings)
     app = FastAPI(
         title="outagesync",
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
-        lifespan=_lifespan(store),
+        lifespan=_lifespan(store, telemetry),
         # no redirect of /sites/ to /sites: Starlette's would build it from the Host header (any client's)
         redirect_slashes=False,
     )
-    app.state.api = ApiState(settings, store, options, configured_token(settings))
+    app.state.api = ApiState(settings, store, options, configured_token(settings), telemetry)
     install_error_handlers(app)
+    app.add_middleware(Observed, telemetry=telemetry)  # inside HeadAsGet: it sees the router's scope
     app.add_middleware(BodyLimit, max_bytes=API_MAX_BODY_BYTES)
     app.add_middleware(HeadAsGet)
     app.add_middleware(AnswerWhenCancelled)  # outermost: answers a request cancelled at shutdown
-    for module in (health, sites, sync, reports):
+    for module in (health, sites, sync, reports, metrics):
         app.include_router(module.router)
     app.openapi = _with_problem_schema(app.openapi)  # type: ignore[method-assign]
     return app
 
 
-def _lifespan(store: Store) -> Callable[[FastAPI], Any]:
+def _lifespan(store: Store, telemetry: Telemetry) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
@@ -84,6 +86,7 @@ def _lifespan(store: Store) -> Callable[[FastAPI], Any]:
             state: ApiState = _app.state.api
             await state.syncs.shutdown()  # syncs that outlived their requests store what they did
             store.dispose()
+            telemetry.close()  # spans and error reports still buffered
 
     return lifespan
 

@@ -19,7 +19,7 @@ from outagesync import bootstrap
 from outagesync.config import Settings
 from outagesync.entrypoints.api.background import BackgroundSyncs
 from outagesync.errors import ConfigError
-from outagesync.services.ports import Store, Upstream
+from outagesync.services.ports import Store, Telemetry, Upstream
 from outagesync.services.sync import SyncOptions
 
 NO_API_KEY = "no KrakenFlex API key is configured: set KRAKENFLEX_API_KEY for the service and restart it"
@@ -27,12 +27,14 @@ NO_API_KEY = "no KrakenFlex API key is configured: set KRAKENFLEX_API_KEY for th
 
 @dataclass(frozen=True, slots=True)
 class ApiState:
-    """What every request shares: settings, the store, the run options, the token (None: no auth)."""
+    """What every request shares: settings, the store, the run options, the token (None: no auth), the
+    process's telemetry."""
 
     settings: Settings
     store: Store
     options: SyncOptions
     token: bytes | None
+    telemetry: Telemetry
     syncs: BackgroundSyncs = field(default_factory=BackgroundSyncs)
 
     def sync_options(self, *, dry_run: bool = False, skip_invalid: bool = False) -> SyncOptions:
@@ -78,7 +80,7 @@ def require_api_key(state: StateDep) -> None:
 async def open_upstream(state: StateDep) -> AsyncIterator[Upstream]:
     """A KrakenFlex client for this request's run; ConfigError (503) when the service has no API key."""
     require_api_key(state)
-    async with bootstrap.open_upstream(state.settings) as client:
+    async with bootstrap.open_upstream(state.settings, state.telemetry) as client:
         yield client
 
 

@@ -1,5 +1,5 @@
-"""ASGI middleware of the REST API: request bodies are capped (413 as a problem, declared or streamed), and
-HEAD is answered wherever GET is.
+"""ASGI middleware of the REST API: request bodies are capped (413 as a problem, declared or streamed),
+HEAD is answered wherever GET is, and each request is observed (server span, metrics by route template).
 """
 
 from __future__ import annotations
@@ -9,6 +9,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outagesync.entrypoints.api.problems import problem_response
+from outagesync.services.ports import RequestRecord, Telemetry
+
+_PROPAGATED = (b"traceparent", b"tracestate")  # the only request headers telemetry sees
 
 
 class BodyLimit:
@@ -67,3 +70,36 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+class Observed:
+    """ASGI middleware: each HTTP request through `telemetry.request` (span, metrics, unexpected errors),
+    labelled with its route template once routed (`unmatched` otherwise), never with the raw path."""
+
+    def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
+        self.app = app
+        self.telemetry = telemetry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        record = RequestRecord(scope["method"])
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name in _PROPAGATED
+        }
+
+        async def send_observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+            await send(message)
+
+        with self.telemetry.request(record, headers):
+            try:
+                await self.app(scope, receive, send_observed)
+            finally:
+                route = getattr(scope.get("route"), "path", None)  # set by the router, in this scope
+                if isinstance(route, str):
+                    record.route = route

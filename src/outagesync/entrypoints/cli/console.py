@@ -5,6 +5,8 @@ Rich and the settings are imported inside the functions, so that `outagesync --h
 
 from __future__ import annotations
 
+import io
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,10 +24,49 @@ if TYPE_CHECKING:
 
 
 def stderr() -> Console:
-    """A console for messages on stderr; soft wrap keeps each message one line, for grep."""
+    """A console for messages on stderr; soft wrap keeps each message one line, for grep. With JSON logs
+    (`--log-format json`), each line it prints is a log record instead, so stderr is JSON lines only."""
     from rich.console import Console
 
+    from outagesync import bootstrap
+
+    if bootstrap.json_logs():
+        return Console(file=LogLines(), highlight=False, soft_wrap=True, no_color=True, width=10_000)
     return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class LogLines(io.StringIO):
+    """A text stream whose lines become records of the "outagesync.cli" logger: `error: ...` at ERROR,
+    `warning: ...`, `interrupted: ...`, `waiting ...` at WARNING, the rest at INFO."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = ""
+        self._log = logging.getLogger("outagesync.cli")
+        self._log.setLevel(logging.INFO)  # messages are always shown, as on a terminal
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        *lines, self._pending = (self._pending + text).split("\n")
+        for line in lines:
+            if line.strip():
+                self._log.log(_level_of(line), line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending.strip():
+            self._log.log(_level_of(self._pending), self._pending)
+        self._pending = ""
+
+
+def _level_of(line: str) -> int:
+    if line.startswith("error"):
+        return logging.ERROR
+    if line.startswith(("warning", "interrupted", "terminated", "hung up", "waiting")):
+        return logging.WARNING
+    return logging.INFO
 
 
 def fail(exc: OutageSyncError) -> NoReturn:

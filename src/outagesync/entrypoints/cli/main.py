@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -31,6 +32,11 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(db_app, name="db")
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"outagesync {__version__}")
@@ -45,11 +51,24 @@ def _main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            envvar="OUTAGESYNC_LOG_FORMAT",
+            case_sensitive=False,
+            help="Logs and messages on stderr as text, or as one JSON object per line.",
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if log_format is LogFormat.JSON:
+        from outagesync import bootstrap
+
+        bootstrap.configure_logging(level, log_format.value)
+    else:
+        logging.basicConfig(
+            level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     if verbose < 2:
         logging.getLogger("httpx").setLevel(logging.WARNING)
 

@@ -5,6 +5,7 @@ Heavy modules (uvicorn, FastAPI, SQLAlchemy) are imported inside the command, so
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
 from typing import TYPE_CHECKING, Annotated
@@ -68,7 +69,7 @@ def serve_command(
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.create_server((host.strip("[]"), port), family=family)
     except OSError as exc:
-        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        _say(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}")
         raise typer.Exit(ExitCode.FAILED) from None
     with sock:
         _run(app, sock, graceful_timeout_s=graceful_timeout, trusted_proxies=settings.trusted_proxies)
@@ -77,13 +78,17 @@ def serve_command(
 def _run(app: FastAPI, sock: socket.socket, *, graceful_timeout_s: int, trusted_proxies: str | None) -> None:
     import uvicorn
 
+    from outagesync import bootstrap
     from outagesync.entrypoints.api.access_log import install_access_log_filter
 
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"outagesync API on http://{shown}:{port} (docs at /docs); Ctrl-C to stop", err=True)
+    _say(f"outagesync API on http://{shown}:{port} (docs at /docs); Ctrl-C to stop")
+    json_logs = bootstrap.json_logs()
     config = uvicorn.Config(
         app,
+        # with JSON logs, uvicorn's loggers go through the root handler (JSON lines) like every other
+        log_config=None if json_logs else uvicorn.config.LOGGING_CONFIG,
         timeout_graceful_shutdown=graceful_timeout_s,
         server_header=False,
         # X-Forwarded-For only from OUTAGESYNC_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1 by default,
@@ -91,9 +96,22 @@ def _run(app: FastAPI, sock: socket.socket, *, graceful_timeout_s: int, trusted_
         proxy_headers=trusted_proxies is not None,
         forwarded_allow_ips=trusted_proxies or "",
     )
+    if json_logs:
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logger = logging.getLogger(name)
+            logger.handlers.clear()
+            logger.propagate = True
+            logger.setLevel(logging.INFO)  # its access and start-up lines, as without JSON logs
     install_access_log_filter()  # after uvicorn.Config, which configures logging
     # uvicorn handles SIGTERM/SIGINT itself (stop accepting, finish or cancel requests), then raises the
     # signal again once it has restored the handlers it found: these make that a clean exit 0
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: None)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _say(message: str) -> None:
+    """A line on stderr (a log record with JSON logs)."""
+    from outagesync.entrypoints.cli.console import stderr
+
+    stderr().print(message, markup=False)

@@ -140,19 +140,26 @@ def _run_sync(
     from outagesync.domain.models import Trigger
     from outagesync.services.sync import Locking, sync_managed_sites, sync_sites
 
+    telemetry = bootstrap.build_telemetry(settings)
     options = bootstrap.sync_options(
-        settings, trigger=Trigger.CLI, dry_run=dry_run, skip_invalid=skip_invalid
+        settings, trigger=Trigger.CLI, dry_run=dry_run, skip_invalid=skip_invalid, observer=telemetry
     )
     store = bootstrap.build_store(settings)
-    reports = store if store_reports else None
+    reports = bootstrap.observed_reports(store, telemetry) if store_reports else None
 
     def waiting(site_id: str) -> None:
         err.print(f"waiting for {site_id}: another sync of it is running (up to {settings.lock_wait:g} s)")
 
     async def run(active: Settings) -> RunReport:
+        with telemetry.capturing(), telemetry.run_span(Trigger.CLI):
+            report = await synced(active)
+            telemetry.run_done(report)
+        return report
+
+    async def synced(active: Settings) -> RunReport:
         locks = store.open_locks() if store_reports else bootstrap.local_locks()
         locking = Locking(locks, on_wait=waiting)
-        async with bootstrap.open_upstream(active) as upstream:
+        async with bootstrap.open_upstream(active, telemetry) as upstream:
             with _progress(err, len(site_ids) if site_ids else 0) as on_done:
                 if site_ids is None:
                     return await sync_managed_sites(
@@ -177,9 +184,12 @@ def _run_sync(
     context = bootstrap.embedded_sandbox(settings) if sandbox else nullcontext(settings)
     try:
         with context as active:
-            return run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
+            report = run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
+        telemetry.push()
+        return report
     finally:
         store.dispose()
+        telemetry.close()
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from outagesync import bootstrap
 from outagesync.defaults import PREVIEW_ITEMS, PREVIEW_ITEMS_MAX
-from outagesync.domain.models import RunReport
+from outagesync.domain.models import RunReport, Trigger
 from outagesync.domain.reports import StoredReport
 from outagesync.entrypoints.api.background import Accepted, Recorded
 from outagesync.entrypoints.api.deps import (
@@ -116,7 +116,7 @@ async def sync_one(
             options=options,
             upstream=upstream,
             sites=state.store,
-            reports=state.store,
+            reports=bootstrap.observed_reports(state.store, state.telemetry),
             clock=now,
             since=since,
             locking=locking,
@@ -158,7 +158,7 @@ async def sync_all(
             sites=state.store,
             options=options,
             upstream=upstream,
-            reports=state.store,
+            reports=bootstrap.observed_reports(state.store, state.telemetry),
             clock=now,
             locking=locking,
             on_recorded=on_recorded,
@@ -180,9 +180,14 @@ async def _run(
     """Run a sync use case in the background with its own upstream client and site locks; its report
     within this request's wait, else Accepted."""
 
+    telemetry = state.telemetry
+
     async def start(on_recorded: Recorded) -> RunReport:
-        async with bootstrap.open_upstream(state.settings) as upstream:
-            return await use_case(upstream, Locking(state.store.open_locks()), on_recorded)
+        with telemetry.capturing(), telemetry.run_span(Trigger.API):
+            async with bootstrap.open_upstream(state.settings, telemetry) as upstream:
+                report = await use_case(upstream, Locking(state.store.open_locks()), on_recorded)
+            telemetry.run_done(report)
+            return report
 
     return await state.syncs.run_or_accept(start, wait_s=_wait_s(state, prefer))
 
