@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+import msgspec
+
 from outagesync.sandbox.data import Dataset, to_json_bytes
 from outagesync.sandbox.faults import Decision, FaultInjector
 from outagesync.sandbox.payload import check_payload
@@ -87,7 +89,7 @@ class SandboxState:
         self.versions = Versions()
         self._lock = threading.Lock()
         self._requests: list[RequestRecord] = []
-        self._accepted: dict[str, tuple[list[Any], int | None]] = {}
+        self._accepted: dict[str, tuple[list[Any] | bytes, int | None]] = {}
         self._accepted_versions: dict[str, list[int]] = {}
 
     def record(self, request: RequestRecord) -> None:
@@ -102,16 +104,19 @@ class SandboxState:
         with self._lock:
             self._requests.clear()
 
-    def accept(self, site_id: str, items: list[Any], version: int | None = None) -> None:
+    def accept(self, site_id: str, items: list[Any] | bytes, version: int | None = None) -> None:
         with self._lock:
             self._accepted[site_id] = items, version
             if version is not None:
                 self._accepted_versions.setdefault(site_id, []).append(version)
 
     def accepted(self, site_id: str) -> list[Any] | None:
+        """The items of the site's last accepted POST, as the JSON values that were posted."""
         with self._lock:
             items, _ = self._accepted.get(site_id, (None, None))
-            return items
+        if isinstance(items, bytes):  # the fast check keeps a right body as it came
+            return list(msgspec.json.decode(items))
+        return None if items is None else msgspec.to_builtins(items)  # or as structs
 
     def accepted_version(self, site_id: str) -> int | None:
         """The version of the last accepted payload; None if none, or if the data was not changing."""
@@ -225,6 +230,7 @@ class SandboxApp:
         body = await _read_body(receive)
         # A 1,000,000-item payload takes a second to check: keep the event loop free meanwhile.
         version: int | None = None
+        items: list[Any] | bytes
         if self.state.changing:  # any version served will do: the sandbox reports races, not prevents them
             items, version, problem = await asyncio.to_thread(self.state.versions.match, site_id, body)
         else:
@@ -242,11 +248,11 @@ class SandboxApp:
         return Response(200, body, _version_headers(version))
 
 
-def _check(dataset: Dataset, site_id: str, body: bytes) -> tuple[list[Any], str | None]:
+def _check(dataset: Dataset, site_id: str, body: bytes) -> tuple[list[Any] | bytes, str | None]:
     right = dataset.right_payload(site_id)
     if right is None:  # the dataset was swapped for one without this site while the body arrived
         return [], f"there is no site {site_id} any more"
-    return check_payload(body, right)
+    return check_payload(body, right, dataset.expected_body(site_id))
 
 
 def _version_headers(version: int | None) -> tuple[tuple[bytes, bytes], ...]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 # "Drop outages that began before 2022-01-01T00:00:00.000Z": an outage beginning exactly then is kept.
 CUTOFF = datetime(2022, 1, 1, tzinfo=UTC)
@@ -74,6 +76,7 @@ class Dataset:
         self._by_device: dict[str, list[tuple[str, str]]] | None = None
         self._site_bodies: dict[str, bytes] = {}
         self._right: dict[str, Counter[Item]] = {}
+        self._expected: dict[str, bytes] = {}
 
     def restyled(self, style: str) -> Dataset:
         """The same data, its GET /outages body written in another JSON style (see to_json_bytes)."""
@@ -111,6 +114,28 @@ class Dataset:
                         right[(device_id, name, begin, end)] += 1
             self._right[site_id] = right
         return right
+
+    def expected_body(self, site_id: str) -> bytes | None:
+        """The right payload as a straightforward client posts it: compact JSON, in served order, keys
+        id, name, begin, end. A POST of exactly these bytes is right without parsing it (the fast check)."""
+        if site_id not in self.sites:
+            return None
+        body = self._expected.get(site_id)
+        if body is None:
+            names = device_names(self.sites[site_id])
+            items = [
+                {"id": device_id, "name": names[device_id], "begin": begin, "end": end}
+                for device_id, begin, end in self._served_outages(names)
+                if is_kept(begin)
+            ]
+            body = self._expected[site_id] = msgspec.json.encode(items)
+        return body
+
+    def _served_outages(self, devices: Container[str]) -> Iterator[tuple[str, str, str]]:
+        """(device id, begin, end) of the well-formed outages of these devices, in served order."""
+        for record in self._load_records():
+            if _is_well_formed(record) and record["id"] in devices:
+                yield record["id"], record["begin"], record["end"]
 
     def outages_of_device(self, device_id: str) -> list[tuple[str, str]]:
         """(begin, end) of the well-formed outages of one device, in served order."""

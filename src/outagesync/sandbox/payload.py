@@ -7,9 +7,13 @@ multiset: order does not matter, duplicates count, strings are compared exactly.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from collections import Counter
 from itertools import islice
 from typing import Any
+
+import msgspec
 
 from outagesync.sandbox.data import Item
 
@@ -18,8 +22,40 @@ _FIELD_SET = frozenset(FIELDS)
 _SHOWN = 3  # items quoted per list in a verdict: enough to see the problem, short enough to read
 
 
-def check_payload(body: bytes, right: Counter[Item]) -> tuple[list[Any], str | None]:
-    """(the parsed items, None) if `body` is exactly the right payload, else ([], what is wrong)."""
+class PostedItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One item of a payload that has the right schema (the fast check's form; hashable)."""
+
+    id: str
+    name: str
+    begin: str
+    end: str
+
+
+_posted_decoder = msgspec.json.Decoder(list[PostedItem])
+_right_as_posted: dict[int, tuple[weakref.ref[Counter[Item]], Counter[PostedItem]]] = {}
+_right_lock = threading.Lock()
+
+
+def check_payload(
+    body: bytes, right: Counter[Item], expected: bytes | None = None
+) -> tuple[list[Any] | bytes, str | None]:
+    """(the items, None) if `body` is exactly the right payload, else ([], what is wrong).
+
+    Fast paths, so that the sandbox does not dominate the floor it is measured against: a body equal to
+    `expected` (the right payload as compact JSON in served order) is right at once, and comes back as
+    bytes (parsed only if read back); a right payload in another order or formatting is checked in C
+    (msgspec, and a Counter of hashable structs). Any other body takes the plain path below, which
+    names the problem.
+    """
+    if expected is not None and body == expected:
+        return body, None
+    try:
+        posted = _posted_decoder.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        pass  # the plain path names the problem (or accepts what only it can read, e.g. "\ud800")
+    else:
+        if Counter(posted) == _as_posted(right):
+            return posted, None  # structs: msgspec.to_builtins makes them the dicts that were posted
     items, received, problem = read_items(body)
     if problem is not None:
         return [], problem
@@ -50,6 +86,18 @@ def read_items(body: bytes) -> tuple[list[Any], list[Item], str | None]:
             return [], [], _schema_problem(index, item)
         received.append(key)
     return items, received, None
+
+
+def _as_posted(right: Counter[Item]) -> Counter[PostedItem]:
+    """The right payload as structs, made once per right payload (datasets keep theirs)."""
+    with _right_lock:
+        cached = _right_as_posted.get(id(right))
+        if cached is not None and cached[0]() is right:
+            return cached[1]
+        converted = Counter({PostedItem(*item): count for item, count in right.items()})
+        key = id(right)
+        _right_as_posted[key] = (weakref.ref(right, lambda _: _right_as_posted.pop(key, None)), converted)
+        return converted
 
 
 def compare_items(got: Counter[Item], right: Counter[Item]) -> str | None:

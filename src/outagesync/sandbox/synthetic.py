@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import random
 import uuid
+from collections.abc import Container, Iterator
 from datetime import UTC, datetime, timedelta
 
 from outagesync.sandbox.data import Dataset
@@ -65,6 +66,12 @@ class SyntheticDataset(Dataset):
 
     def outages_of_device(self, device_id: str) -> list[tuple[str, str]]:
         return device_outages(self.seed, device_id, self._counts.get(device_id, 0))
+
+    def _served_outages(self, devices: Container[str]) -> Iterator[tuple[str, str, str]]:
+        for device_id in sorted(self._counts):  # the body is sorted by device id
+            if device_id in devices:
+                for begin, end in self.outages_of_device(device_id):
+                    yield device_id, begin, end
 
 
 def generate_dataset(

@@ -6,6 +6,7 @@ Every third-party database error leaves this package as StorageError; no message
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -142,8 +143,6 @@ def _sqlite_engine(url: URL) -> Engine:
 @contextmanager
 def storage_errors(url: URL) -> Iterator[None]:
     """Translate database, migration and file errors raised inside into StorageError naming the database."""
-    from alembic.util import CommandError
-
     try:
         yield
     except OutageSyncError:
@@ -153,8 +152,18 @@ def storage_errors(url: URL) -> Iterator[None]:
             f"cannot use the report database {mask(url)}: {describe(error, url)} "
             "(check that it is running and that OUTAGESYNC_DATABASE_URL is right)"
         ) from error
-    except (exc.SQLAlchemyError, CommandError, OSError) as error:
+    except (exc.SQLAlchemyError, OSError) as error:
         raise StorageError(f"the report database {mask(url)} failed: {describe(error, url)}") from error
+    except Exception as error:
+        if not _is_migration_error(error):
+            raise
+        raise StorageError(f"the report database {mask(url)} failed: {describe(error, url)}") from error
+
+
+def _is_migration_error(error: Exception) -> bool:
+    """An Alembic error (Alembic is imported only to migrate, so it is looked up, not imported)."""
+    util = sys.modules.get("alembic.util")
+    return util is not None and isinstance(error, util.CommandError)
 
 
 def describe(error: BaseException, url: URL) -> str:

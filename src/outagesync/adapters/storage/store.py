@@ -19,7 +19,7 @@ from types import TracebackType
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from outagesync.adapters.storage import migrate, reports, sites
+from outagesync.adapters.storage import reports, sites
 from outagesync.adapters.storage.engine import (
     WRITE_OPTION,
     is_missing_schema,
@@ -30,6 +30,7 @@ from outagesync.adapters.storage.engine import (
     storage_errors,
 )
 from outagesync.adapters.storage.locks import FileLocks, PostgresLocks, ProcessLocks, lock_directory
+from outagesync.adapters.storage.revision import HEAD_REVISION, read_revision
 from outagesync.adapters.storage.spool import Spool, default_spool_directory
 from outagesync.defaults import REPORT_ITEMS_MAX
 from outagesync.domain.models import ManagedSite, RunReport, RunStatus, SiteStatus
@@ -180,11 +181,15 @@ class SqlStore:
         self._keeps_head = revision == "head"
         with storage_errors(self.url):
             self._prepare_file()
+            from outagesync.adapters.storage import migrate
+
             migrate.migrate(self._writer, revision)
 
     def downgrade(self, revision: str) -> None:
         """Migrate the schema down to `revision` ("base": drop every table, and every report with them)."""
         with storage_errors(self.url):
+            from outagesync.adapters.storage import migrate
+
             migrate.migrate(self._writer, revision, downgrade=True)
             self._migrated = self._keeps_head = False
 
@@ -193,10 +198,10 @@ class SqlStore:
         with storage_errors(self.url):
             self._prepare_file()
             with self._engine.connect() as connection:
-                return migrate.current_revision(connection)
+                return read_revision(connection)
 
     def head_revision(self) -> str:
-        return migrate.head_revision()
+        return HEAD_REVISION
 
     def check(self) -> StoreHealth:
         """A real round trip to the database (for health checks); never raises.
@@ -210,17 +215,17 @@ class SqlStore:
                 self._prepare_file()
                 with self._engine.connect() as connection:
                     connection.execute(sa.select(1))
-                    revision = migrate.current_revision(connection)
+                    revision = read_revision(connection)
         except StorageError as error:
             return StoreHealth(False, False, None, str(error), time.perf_counter() - started)
         problem = None
-        if revision != migrate.head_revision() and self._keeps_head:
+        if revision != HEAD_REVISION and self._keeps_head:
             try:
                 self._migrate_again()
-                revision = migrate.head_revision()
+                revision = HEAD_REVISION
             except StorageError as error:
                 problem = str(error)
-        migrated = revision == migrate.head_revision()
+        migrated = revision == HEAD_REVISION
         return StoreHealth(True, migrated, revision, problem, time.perf_counter() - started)
 
     def dispose(self) -> None:
@@ -279,8 +284,10 @@ class SqlStore:
                 return
             self._prepare_file()
             with self._engine.connect() as connection:
-                current = migrate.current_revision(connection)
-            if current != migrate.head_revision():
+                current = read_revision(connection)  # one query when the schema is current
+            if current != HEAD_REVISION:
+                from outagesync.adapters.storage import migrate  # Alembic: only to migrate
+
                 migrate.migrate(self._writer)
             self._migrated = True
         self._replay_spool()
