@@ -160,6 +160,9 @@ def build_telemetry(settings: Settings, *, server: bool = False) -> Telemetry:
             pushgateway_url=settings.pushgateway_url,
             push_instance=socket.gethostname(),
             traces_endpoint=endpoint or None,
+            traces_setting="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+            if settings.otel_exporter_otlp_traces_endpoint
+            else "OTEL_EXPORTER_OTLP_ENDPOINT",
             resource=resource,
             sentry=sentry,
             rollbar=rollbar,

@@ -49,6 +49,7 @@ class TelemetryConfig:
     push_job: str = "outagesync"
     push_instance: str = ""
     traces_endpoint: str | None = None  # OTLP/HTTP, the full URL of .../v1/traces
+    traces_setting: str = "OTEL_EXPORTER_OTLP_ENDPOINT"  # the variable that set it, for messages
     resource: Mapping[str, str] = field(default_factory=dict)
     sentry: SentryConfig | None = None
     rollbar: RollbarConfig | None = None
@@ -88,7 +89,7 @@ class ProcessTelemetry:
             try:
                 from outagesync.adapters.telemetry.tracing import Tracing
             except ImportError:
-                raise _extra("otel", "OTEL_EXPORTER_OTLP_ENDPOINT") from None
+                raise _extra("otel", config.traces_setting) from None
             self.tracing = Tracing(config.traces_endpoint, config.resource)
         if config.sentry is not None:
             from outagesync.adapters.telemetry.trackers import SentryTracker

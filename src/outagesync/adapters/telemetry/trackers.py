@@ -131,8 +131,6 @@ class RollbarTracker:
         import rollbar.lib.events
 
         self._rollbar = rollbar
-        if not _ROLLBAR_SECRETS:
-            rollbar.lib.events.add_payload_handler(_scrub_rollbar)
         _ROLLBAR_SECRETS[:] = [secret for secret in secrets if secret]
         options: dict[str, Any] = {
             "handler": "thread",
@@ -146,6 +144,7 @@ class RollbarTracker:
         if config.endpoint:
             options["endpoint"] = config.endpoint
         rollbar.init(config.access_token, config.environment, **options)
+        rollbar.lib.events.add_payload_handler(_scrub_rollbar)  # after init, which resets the handlers
 
     def site_failed(self, failed: FailedSite) -> None:
         self._rollbar.report_message(failed.message, level="error", extra_data=failed.fields)
