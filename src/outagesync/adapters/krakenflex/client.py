@@ -37,7 +37,7 @@ from outagesync.domain.models import (
     SiteInfo,
     SiteOutage,
 )
-from outagesync.domain.payload import encode_payload
+from outagesync.domain.payload import payload_length, payload_pieces
 from outagesync.errors import (
     ApiKeyRejected,
     InvalidUpstreamData,
@@ -52,7 +52,6 @@ from outagesync.services.ports import Fetched, Posted
 log = logging.getLogger("outagesync.upstream")
 
 _CUT_OFF = "the response body was cut off (not a complete JSON document)"
-_PIECE_BYTES = 1 << 18  # POST bodies larger than this are streamed in pieces of this size
 Sleep = Callable[[float], Awaitable[None]]
 # hears each retry decided: endpoint, the attempt that failed, why, its HTTP status if any, the wait (s)
 RetryHook = Callable[[str, int, str, int | None, float], None]
@@ -165,7 +164,8 @@ class KrakenFlexClient:
 
     async def post_site_outages(self, site_id: str, items: Sequence[SiteOutage]) -> Posted:
         path = f"site-outages/{quote(site_id, safe='')}"
-        answer = await self._request("POST", path, POST_ENDPOINT, site_id=site_id, body=encode_payload(items))
+        body = _Body(payload_length(items), lambda: payload_pieces(items))
+        answer = await self._request("POST", path, POST_ENDPOINT, site_id=site_id, body=body)
         return Posted(answer.response.status_code, _message_of(answer.content), answer.attempts)
 
     async def _request(
@@ -175,7 +175,7 @@ class KrakenFlexClient:
         endpoint: str,
         *,
         site_id: str = "",
-        body: bytes | None = None,
+        body: _Body | None = None,
         stream_to: Callable[[], OutagesDecoder] | None = None,
     ) -> _Answer:
         """The response (its body already read and closed), its body, and the attempts it took.
@@ -223,15 +223,15 @@ class KrakenFlexClient:
         self,
         method: str,
         path: str,
-        body: bytes | None,
+        body: _Body | None,
         headers: dict[str, str] | None,
         stream_to: Callable[[], OutagesDecoder] | None = None,
     ) -> tuple[httpx.Response, bytes, DecodedOutages | None]:
-        content: bytes | AsyncIterator[bytes] | None = body
-        if body is not None and len(body) > _PIECE_BYTES:
-            # Sent piece by piece, with its length (not chunked): handing asyncio one 66 MB bytes
-            # object made it buffer a second copy of it.
-            content, headers = _pieces(body), {**(headers or {}), "content-length": str(len(body))}
+        content: AsyncIterator[bytes] | None = None
+        if body is not None:
+            # Encoded piece by piece as it is sent, with its length (not chunked): a 66 MB payload is
+            # never whole in memory (handing asyncio one such bytes object even made it buffer a copy).
+            content, headers = _send_pieces(body), {**(headers or {}), "content-length": str(body.length)}
         try:
             request = self._http.build_request(method, path, content=content, headers=headers)
             response = await self._http.send(request, stream=True)
@@ -281,9 +281,17 @@ async def _read(response: httpx.Response) -> bytes:
     return buffer.getvalue()
 
 
-async def _pieces(body: bytes) -> AsyncIterator[bytes]:
-    for start in range(0, len(body), _PIECE_BYTES):
-        yield body[start : start + _PIECE_BYTES]
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A request body made as it is sent: its length, and its pieces (anew for each attempt)."""
+
+    length: int
+    pieces: Callable[[], Iterator[bytes]]
+
+
+async def _send_pieces(body: _Body) -> AsyncIterator[bytes]:
+    for piece in body.pieces():
+        yield piece
 
 
 class _Attempts:
