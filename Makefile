@@ -2,9 +2,16 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# Pinned versions of every dependency, extras included (`make lock` writes it; rerun after any change to
+# the dependencies in pyproject.toml). Installs use it as constraints; pyproject.toml keeps ranges.
+LOCK   := requirements.lock
+PIP_INSTALL := $(BIN)/pip install --quiet --constraint $(LOCK)
+UV_COMPILE  := $(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+               --custom-compile-command 'make lock' --quiet
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install install-dev demo test test-fast lint format bench clean
+.PHONY: install install-dev demo test test-fast test-min lint lint-deploy lock lock-check format bench \
+        container-test clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "outagesync needs Python >= 3.11 (set PYTHON=python3.x)")'
@@ -12,12 +19,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # `make demo`: with the telemetry extras (traces, Sentry, Rollbar: docs/observability.md)
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[telemetry]'
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[telemetry]'
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -27,11 +34,32 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/outagesync sync --sandbox
 
-lint: install-dev
+lint: install-dev lint-deploy lock-check
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The deployment files: Dockerfile (hadolint), compose.yaml (the Compose specification's schema), the CI
+# workflow (GitHub's workflow schema, then actionlint).
+lint-deploy: install-dev
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
+	$(BIN)/actionlint .github/workflows/ci.yml
+
+# requirements.lock from pyproject.toml (every extra, every supported Python and platform). Versions already
+# in the lock are kept unless the ranges exclude them; `make lock UPGRADE=1` moves everything to the newest.
+lock: install-dev
+	$(UV_COMPILE) $(if $(UPGRADE),--upgrade) -o $(LOCK)
+
+# Fails when pyproject.toml changed without `make lock` (resolving again with the lock's versions preferred
+# must give the same file).
+lock-check: install-dev
+	@cp $(LOCK) $(VENV)/lock-check.txt
+	@$(UV_COMPILE) -o $(VENV)/lock-check.txt
+	@diff -u $(LOCK) $(VENV)/lock-check.txt >/dev/null || { diff -u $(LOCK) $(VENV)/lock-check.txt | head -40; \
+	  echo "error: $(LOCK) is out of date with pyproject.toml: run \`make lock\` and commit it"; exit 1; }
 
 format: install-dev
 	$(BIN)/ruff format src tests benchmarks examples
@@ -43,6 +71,30 @@ test: lint
 	$(BIN)/coverage run -m pytest -n auto
 	@$(BIN)/coverage combine -q
 	$(BIN)/coverage report
+	$(MAKE) --no-print-directory test-min
+
+# The declared minimum versions: a separate venv resolved with the lowest version each direct dependency
+# allows (uv --resolution lowest-direct; the extras that the product uses, not lint/bench), running a smoke
+# subset that goes through every dependency (CLI, REST API, storage, client, config, SSM). Deprecation
+# warnings of old versions are not failures there; anything else is.
+MIN_VENV  := .venv-min
+MIN_TESTS := tests/unit/test_config.py tests/unit/test_error_tables.py tests/e2e/test_cli_sync.py \
+             tests/e2e/test_api_sync.py tests/e2e/test_cli_hardening.py tests/e2e/test_ssm_secrets.py
+$(MIN_VENV)/.installed: pyproject.toml | $(VENV)/.installed-dev
+	rm -rf $(MIN_VENV)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(MIN_VENV)
+	$(BIN)/uv pip install --quiet --python $(MIN_VENV)/bin/python --resolution lowest-direct \
+	  -e ".[$$($(BIN)/python .ci/extras.py --except lint,bench,dev)]"
+	@touch $@
+
+test-min: $(MIN_VENV)/.installed
+	$(MIN_VENV)/bin/python -m pytest $(MIN_TESTS) -q -p no:cacheprovider -n 2 \
+	  -W ignore::DeprecationWarning -W ignore::PendingDeprecationWarning
+
+# Builds the image with podman and runs it (see docs/deploy.md); installs podman if it is missing. Not in
+# `make test`: it needs root and takes minutes.
+container-test:
+	bash .ci/container-test
 
 test-fast: install-dev
 	$(BIN)/pytest tests/unit -q
@@ -53,4 +105,4 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_api.py --json benchmarks/results/api.json
 
 clean:
-	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .coverage.*
+	rm -rf $(VENV) $(MIN_VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .coverage.*

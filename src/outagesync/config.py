@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from outagesync import defaults
@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = None
     trusted_proxies: str | None = None  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
     report_items_max: int = Field(defaults.REPORT_ITEMS_MAX, ge=0)
+    # names of AWS SSM Parameter Store parameters holding a secret (docs/deploy.md): see with_ssm_secrets
+    api_key_ssm_parameter: str | None = Field(None, validation_alias="KRAKENFLEX_API_KEY_SSM_PARAMETER")
+    api_token_ssm_parameter: str | None = None
+    database_url_ssm_parameter: str | None = None
+    # botocore reads only AWS_DEFAULT_REGION (and profiles); AWS_REGION, the other SDKs' name, comes first
+    aws_region: str | None = Field(None, validation_alias="AWS_REGION")
+    _from_ssm: dict[str, str] = PrivateAttr(default_factory=dict)  # variable -> parameter it was read from
     # telemetry (docs/observability.md); the OTEL_, SENTRY_ and ROLLBAR_ names are those of their tools
     log_format: Literal["text", "json"] = "text"
     pushgateway_url: str | None = None
@@ -119,6 +126,18 @@ class Settings(BaseSettings):
                 ) from None
         return ",".join(entries) or None
 
+    @field_validator(
+        "api_key_ssm_parameter", "api_token_ssm_parameter", "database_url_ssm_parameter", "aws_region"
+    )
+    @classmethod
+    def _parameter_name(cls, value: str | None) -> str | None:
+        """Unset or empty: none."""
+        return (value or "").strip() or None
+
+    def ssm_sources(self) -> dict[str, str]:
+        """{variable: SSM parameter name} of the settings whose value was read from SSM Parameter Store."""
+        return dict(self._from_ssm)
+
     def digest(self) -> str:
         """sha256 of the non-secret settings, to tell runs with different settings apart."""
         public = self.model_dump(
@@ -167,7 +186,7 @@ class ExplicitSettings(Settings):
 def explicit_settings(values: Any) -> ExplicitSettings:
     """ExplicitSettings from a mapping of values; errors become ConfigError (as in load_settings)."""
     try:
-        return ExplicitSettings(**dict(values))
+        return with_ssm_secrets(ExplicitSettings(**dict(values)))
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
 
@@ -176,7 +195,7 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from flags (only those given), environment and `.env`; errors become ConfigError."""
     given = {name: value for name, value in overrides.items() if value is not None}
     try:
-        return Settings(**given)
+        return with_ssm_secrets(Settings(**given))
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
 
@@ -194,3 +213,48 @@ def _setting_name(loc: tuple[int | str, ...]) -> str:
     if field.startswith(("otel_", "sentry_", "rollbar_")):
         return field.upper()
     return aliases.get(field, f"OUTAGESYNC_{field.upper()}")
+
+
+# Secrets that may come from SSM Parameter Store: field -> (its variable, the variable naming its parameter).
+SSM_SECRETS = {
+    "api_key": ("KRAKENFLEX_API_KEY", "KRAKENFLEX_API_KEY_SSM_PARAMETER"),
+    "api_token": ("OUTAGESYNC_API_TOKEN", "OUTAGESYNC_API_TOKEN_SSM_PARAMETER"),
+    "database_url": ("OUTAGESYNC_DATABASE_URL", "OUTAGESYNC_DATABASE_URL_SSM_PARAMETER"),
+}
+AnySettings = TypeVar("AnySettings", bound=Settings)
+
+
+def with_ssm_secrets(settings: AnySettings) -> AnySettings:
+    """The settings with each secret whose `*_SSM_PARAMETER` is set read (decrypted) from SSM Parameter
+    Store, validated like any other value; `ssm_sources()` then names them. Settings already read are
+    returned as they are. ConfigError (exit 2) when a secret is set both ways, or cannot be read
+    (`parameter_store` says why); a value never appears in a message.
+    """
+    wanted = {field: getattr(settings, f"{field}_ssm_parameter") for field in SSM_SECRETS}
+    wanted = {field: name for field, name in wanted.items() if name}
+    if not wanted or settings.ssm_sources():
+        return settings
+    for field in wanted:
+        if _is_set(getattr(settings, field)):
+            variable, parameter_variable = SSM_SECRETS[field]
+            raise ConfigError(
+                f"{variable} and {parameter_variable} are both set: keep one (the value, or the name of "
+                "the SSM parameter that holds it)"
+            )
+    from outagesync.parameter_store import fetch_parameters
+
+    values = fetch_parameters(
+        {SSM_SECRETS[field][1]: name for field, name in wanted.items()}, region=settings.aws_region
+    )
+    data = settings.model_dump() | {field: values[SSM_SECRETS[field][1]] for field in wanted}
+    try:
+        resolved = type(settings).model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{_describe(exc)} (read from SSM Parameter Store)") from None
+    resolved._from_ssm = {SSM_SECRETS[field][0]: name for field, name in wanted.items()}
+    return resolved
+
+
+def _is_set(value: SecretStr | str | None) -> bool:
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return bool(text and text.strip())
