@@ -1,8 +1,9 @@
 """Benchmark child: the floor. The same HTTP transfers as outagesync's sync, and nothing else.
 
 GET /outages and every site's info are downloaded and not parsed; each site's POST sends the bytes
-outagesync posted in the warm-up run (read from a file before the clock starts). Same client (httpx),
-same connection limit, same order constraints: a site posts once /outages and its info have arrived.
+outagesync posted in the warm-up run (read from a file). Same client (httpx), same connection limit,
+same order constraints: a site posts once /outages and its info have arrived. The harness times the
+whole process, start-up included, as it does outagesync's.
 Prints one JSON line.
 """
 
@@ -20,7 +21,7 @@ import httpx
 
 
 def load_payloads(path: Path) -> dict[str, bytes]:
-    """The file written by ours.py --save-payloads: a JSON header {site id: length}, then the bodies."""
+    """The file written by run.py (save_payloads): a JSON header {site id: length}, then the bodies."""
     with path.open("rb") as file:
         lengths: dict[str, int] = json.loads(file.readline())
         return {site_id: file.read(length) for site_id, length in lengths.items()}
@@ -58,7 +59,7 @@ async def _transfer(payloads: dict[str, bytes], concurrency: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("payloads", type=Path, help="the file written by ours.py --save-payloads")
+    parser.add_argument("payloads", type=Path, help="the file written by run.py (save_payloads)")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     payloads = load_payloads(args.payloads)

@@ -88,7 +88,14 @@ class SandboxProcess:
     """`benchmarks/sandbox_runner.py` in a child process, serving a synthetic dataset until closed."""
 
     def __init__(
-        self, *, outages: int, devices: int, sites: int, seed: int = 0, latency_ms: float = 0
+        self,
+        *,
+        outages: int,
+        devices: int,
+        sites: int,
+        seed: int = 0,
+        latency_ms: float = 0,
+        json_style: str = "compact",
     ) -> None:
         self.args = [
             PYTHON,
@@ -98,6 +105,7 @@ class SandboxProcess:
             f"--sites={sites}",
             f"--seed={seed}",
             f"--latency-ms={latency_ms}",
+            f"--json-style={json_style}",
         ]
         self._proc: subprocess.Popen[bytes] | None = None
         self.ready: dict[str, Any] = {}
@@ -141,11 +149,19 @@ class SandboxProcess:
 
     def request_log(self) -> list[dict[str, Any]]:
         """Every upstream request the sandbox answered so far (its /_sandbox/requests read-back)."""
-        url = self.url + "/_sandbox/requests"  # http://127.0.0.1:<port>, from our own runner
+        records: list[dict[str, Any]] = json.loads(self._read_back("/_sandbox/requests"))
+        return records
+
+    def accepted_body(self, site_id: str) -> bytes:
+        """The site's last accepted payload, compact (the bytes outagesync posts: the floor replays them)."""
+        return self._read_back(f"/_sandbox/site-outages/{site_id}")
+
+    def _read_back(self, path: str) -> bytes:
+        url = self.url + path  # http://127.0.0.1:<port>, from our own runner
         request = urllib.request.Request(url, headers={"x-api-key": self.ready["api_key"]})  # noqa: S310
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            records: list[dict[str, Any]] = json.loads(response.read())
-        return records
+            body: bytes = response.read()
+        return body
 
 
 @dataclass(frozen=True, slots=True)

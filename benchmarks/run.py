@@ -35,7 +35,9 @@ class Case:
     devices: int
     sites: int
     latency_ms: float = 0.0
+    json_style: str = "compact"
     runs: int = 3
+    plain_runs: int = 1  # the reference script is slow on large cases: it is not what the targets compare
     plain_sample: int = 1  # the plain script runs on 1/plain_sample of the outages (same devices and sites)
     plain_sites: int | None = None  # the plain script syncs only this many sites
 
@@ -43,9 +45,11 @@ class Case:
 CASES = {
     case.name: case
     for case in (
-        Case("1k", 1_000, 8, 1, runs=5),
-        Case("100k", 100_000, 8, 1, runs=5),
+        Case("1k", 1_000, 8, 1, runs=7, plain_runs=3),
+        Case("100k-10k-devices", 100_000, 10_000, 1, runs=5, plain_sample=10),
         Case("1m", 1_000_000, 8, 1),
+        Case("1m-spaced", 1_000_000, 8, 1, json_style="spaced"),
+        Case("1m-indented", 1_000_000, 8, 1, json_style="indented"),
         # the plain script scans 10,000 devices per outage: run it on 1% of the outages, scale x100
         Case("1m-10k-devices", 1_000_000, 10_000, 1, plain_sample=100),
         # the plain script fetches /outages again per site: run it on 10 sites, scale x100
@@ -59,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     names = [*CASES, STARTUP]
     parser.add_argument("--case", action="append", choices=names, help="run only this case (repeatable)")
-    parser.add_argument("--runs", type=int, help="runs per program and case (default: 5 small, 3 large)")
+    parser.add_argument("--runs", type=int, help="runs per program and case (default: per case)")
     parser.add_argument("--quick", action="store_true", help="one run of each: a smoke test, noisy")
     parser.add_argument(
         "--json", type=Path, default=HERE / "results" / "latest.json", help="results (and a .md table beside)"
@@ -87,18 +91,26 @@ def main() -> None:
 
 
 def measure_case(case: Case, runs: int | None) -> dict[str, Any]:
+    """ours (the installed `outagesync sync`), the floor and the plain script, each a whole process from
+    start-up to exit, interleaved against one sandbox."""
     runs = runs or case.runs
     with (
         tempfile.TemporaryDirectory() as tmp,
         SandboxProcess(
-            outages=case.outages, devices=case.devices, sites=case.sites, latency_ms=case.latency_ms
+            outages=case.outages,
+            devices=case.devices,
+            sites=case.sites,
+            latency_ms=case.latency_ms,
+            json_style=case.json_style,
         ) as sandbox,
     ):
         sites = sandbox.site_ids
         payloads = Path(tmp) / "payloads.bin"
         _say(f"   sandbox ready ({sandbox.outages_body_bytes / 1e6:.0f} MB /outages); warm-up run")
-        ours_args = [PYTHON, str(HERE / "ours.py"), *sites, f"--concurrency={CONCURRENCY}"]
-        run_child([*ours_args, f"--save-payloads={payloads}"], sandbox.env())
+        env = {**sandbox.env(), "OUTAGESYNC_DATABASE_URL": f"sqlite:///{Path(tmp) / 'reports.db'}"}
+        ours_args = [str(Path(PYTHON).parent / "outagesync"), "sync", *sites, f"--concurrency={CONCURRENCY}"]
+        run_command(ours_args, env)  # untimed: warms the sandbox's caches and the .pyc files
+        save_payloads(payloads, {site_id: sandbox.accepted_body(site_id) for site_id in sites})
         programs = {
             "ours": ours_args,
             "floor": [PYTHON, str(HERE / "floor.py"), str(payloads), f"--concurrency={CONCURRENCY}"],
@@ -106,69 +118,70 @@ def measure_case(case: Case, runs: int | None) -> dict[str, Any]:
         measured: dict[str, list[tuple[ChildRun, dict[str, Any]]]] = {"ours": [], "floor": [], "plain": []}
         for run in range(runs):
             for who, args in programs.items():
-                measured[who].append(_run_logged(sandbox, args))
-                _say(f"   run {run + 1}/{runs} {who}: {measured[who][-1][0].work_s:.2f} s")
-        cli = _run_cli(sandbox, sites, Path(tmp))
+                measured[who].append(_run_logged(sandbox, args, env, command=who == "ours"))
+                last = measured[who][-1][0]
+                mb = last.peak_rss_bytes / 2**20
+                _say(f"   run {run + 1}/{runs} {who}: {last.process_s:.2f} s, {mb:.0f} MB")
         plain_sites = sites[: case.plain_sites] if case.plain_sites else sites
         plain_args = [PYTHON, str(HERE / "plain_script.py"), *plain_sites]
         if case.plain_sample == 1:
-            for run in range(runs):
-                measured["plain"].append(_run_logged(sandbox, plain_args))
-                _say(f"   run {run + 1}/{runs} plain: {measured['plain'][-1][0].work_s:.2f} s")
+            for run in range(case.plain_runs):
+                measured["plain"].append(_run_logged(sandbox, plain_args, env))
+                _say(f"   run {run + 1}/{case.plain_runs} plain: {measured['plain'][-1][0].process_s:.2f} s")
     if case.plain_sample > 1:
         sample = case.outages // case.plain_sample
-        with SandboxProcess(outages=sample, devices=case.devices, sites=case.sites) as sampled:
-            for run in range(runs):
-                measured["plain"].append(_run_logged(sampled, plain_args))
-                work_s = measured["plain"][-1][0].work_s
-                _say(f"   run {run + 1}/{runs} plain on {sample:,} outages: {work_s:.2f} s")
+        with SandboxProcess(
+            outages=sample, devices=case.devices, sites=case.sites, json_style=case.json_style
+        ) as sampled:
+            for run in range(case.plain_runs):
+                measured["plain"].append(_run_logged(sampled, plain_args, sampled.env()))
+                process_s = measured["plain"][-1][0].process_s
+                _say(f"   run {run + 1}/{case.plain_runs} plain on {sample:,} outages: {process_s:.2f} s")
     result: dict[str, Any] = {
         "name": case.name,
         "outages": case.outages,
         "devices": case.devices,
         "sites": case.sites,
         "latency_ms": case.latency_ms,
+        "json_style": case.json_style,
         "concurrency": CONCURRENCY,
         "outages_body_bytes": sandbox.outages_body_bytes,
         "runs": runs,
         **{who: _summary(case, runs_) for who, runs_ in measured.items()},
     }
-    result["cli"] = cli
     result["plain"].update(_plain_scaling(case))
     result["ratios"] = _ratios(result)
     return result
 
 
-def _run_logged(sandbox: SandboxProcess, args: list[str]) -> tuple[ChildRun, dict[str, Any]]:
+def save_payloads(path: Path, bodies: dict[str, bytes]) -> None:
+    """What the floor posts: a JSON header {site id: length}, then the bodies (floor.load_payloads)."""
+    with path.open("wb") as file:
+        file.write(json.dumps({site: len(body) for site, body in bodies.items()}).encode() + b"\n")
+        for body in bodies.values():
+            file.write(body)
+
+
+def _run_logged(
+    sandbox: SandboxProcess, args: list[str], env: dict[str, str], *, command: bool = False
+) -> tuple[ChildRun, dict[str, Any]]:
     """Run a child against the sandbox; also what the sandbox saw of it (its request log grows per run)."""
     before = len(sandbox.request_log())
-    run = run_child(args, sandbox.env())
+    run = run_command(args, env) if command else run_child(args, env)
     traffic = traffic_of(sandbox.request_log()[before:])
     if traffic.errors:
         raise RuntimeError(f"{args[1]}: {traffic.errors} request(s) were not answered 200: {traffic}")
     return run, {"requests": traffic.requests, "server_ms": traffic.server_ms}
 
 
-def _run_cli(sandbox: SandboxProcess, sites: list[str], tmp: Path) -> dict[str, Any]:
-    """One run of the real command, `outagesync sync SITE... --json`, start-up to exit: for information.
-
-    It also stores the report (SQLite in a temporary directory) and renders every item as JSON.
-    """
-    env = {**sandbox.env(), "OUTAGESYNC_DATABASE_URL": f"sqlite:///{tmp / 'reports.db'}"}
-    command = [str(Path(PYTHON).parent / "outagesync"), "sync", *sites, "--json"]
-    run = run_command(command, env)
-    _say(f"   outagesync sync --json: {run.process_s:.2f} s, {run.peak_rss_bytes / 2**20:.0f} MB")
-    return {"process_s": run.process_s, "cpu_s": run.cpu_s, "peak_rss_bytes": run.peak_rss_bytes}
-
-
 def _summary(case: Case, measured: list[tuple[ChildRun, dict[str, Any]]]) -> dict[str, Any]:
     runs = [run for run, _ in measured]
-    median_s = statistics.median(run.work_s for run in runs)
+    median_s = statistics.median(run.process_s for run in runs)  # start-up to exit, for all three
     last = measured[-1][1]
     return {
         "median_s": median_s,
-        "runs_s": [round(run.work_s, 4) for run in runs],
-        "process_median_s": statistics.median(run.process_s for run in runs),
+        "runs_s": [round(run.process_s, 4) for run in runs],
+        "work_median_s": statistics.median(run.work_s for run in runs),
         "cpu_median_s": statistics.median(run.cpu_s for run in runs),
         "peak_rss_bytes": max(run.peak_rss_bytes for run in runs),
         "outages_per_s": case.outages / median_s,

@@ -21,17 +21,18 @@ def main() -> None:
     parser.add_argument("--sites", type=int, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--json-style", default="compact", help="how GET /outages is written (see sandbox)")
     args = parser.parse_args()
 
     started = time.perf_counter()
     dataset = generate_dataset(args.outages, args.devices, args.sites, args.seed)
     generated_s = time.perf_counter() - started
     faults = [Latency(args.latency_ms)] if args.latency_ms else []
-    with Sandbox(dataset, faults=faults) as sandbox:
+    with Sandbox(dataset, faults=faults, json_style=args.json_style) as sandbox:
         ready = {
             "url": sandbox.url,
             "api_key": sandbox.api_key,
-            "outages_body_bytes": len(dataset.outages_body),
+            "outages_body_bytes": len(sandbox.dataset.outages_body),
             "site_ids": list(dataset.sites),
             "generated_s": round(generated_s, 3),
         }
