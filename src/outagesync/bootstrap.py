@@ -184,11 +184,11 @@ def _process(telemetry: Telemetry | None) -> ProcessTelemetry | None:
     return telemetry if isinstance(telemetry, ProcessTelemetry) else None
 
 
-def configure_logging(level: int, log_format: str) -> None:
-    """Logs on stderr at `level`, as text lines or JSON objects (`--log-format`)."""
-    from outagesync.adapters.telemetry.logs import configure_logging as configure
+def configure_json_logging(level: int) -> None:
+    """Logs on stderr at `level` as one JSON object per line (`--log-format json`)."""
+    from outagesync.adapters.telemetry.logs import configure_json_logging as configure
 
-    configure(level, log_format)
+    configure(level)
 
 
 def json_logs() -> bool:

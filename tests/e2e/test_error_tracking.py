@@ -19,6 +19,7 @@ import pytest
 
 from outagesync.adapters.telemetry.process import ProcessTelemetry, TelemetryConfig
 from outagesync.adapters.telemetry.trackers import REDACTED, RollbarConfig, SentryConfig
+from outagesync.errors import ConfigError
 from outagesync.sandbox import Sandbox
 from tests.receivers import Captured, Receiver
 
@@ -163,6 +164,8 @@ def test_an_unexpected_exception_is_reported_once_with_every_secret_scrubbed(tmp
                 secrets=tuple(secrets.values()),
             )
         )
+        with pytest.raises(ConfigError), telemetry.capturing():
+            raise ConfigError("an outcome we know how to tell: not reported")
         api_key = secrets["api_key"]  # a local variable holding a secret, as a real frame might
         with pytest.raises(RuntimeError), telemetry.capturing():
             raise RuntimeError(f"a bug that quotes the key {api_key} and the token {secrets['api_token']}")

@@ -13,8 +13,6 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-LOG_FORMATS = ("text", "json")
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FIELDS = ("run_id", "site_id", "endpoint", "attempt", "trace_id")  # added to a line where known
 
 _bound: ContextVar[dict[str, Any] | None] = ContextVar("outagesync_log_fields", default=None)
@@ -50,13 +48,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def configure_logging(level: int, log_format: str) -> None:
-    """The root logger writes `log_format` lines ("text" or "json") at `level` on stderr."""
+def configure_json_logging(level: int) -> None:
+    """The root logger writes JSON lines at `level` on stderr (text is `logging.basicConfig`'s)."""
     handler = logging.StreamHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

@@ -79,11 +79,9 @@ class ProcessTelemetry:
         self.metrics: Metrics | None = None
         self.tracing: Tracing | None = None
         self.trackers: list[_Tracker] = []
-        if config.metrics:
-            try:
-                from outagesync.adapters.telemetry.metrics import Metrics
-            except ImportError:
-                raise _extra("prometheus", "OUTAGESYNC_PUSHGATEWAY_URL") from None
+        if config.metrics:  # prometheus-client is a dependency, not an extra
+            from outagesync.adapters.telemetry.metrics import Metrics
+
             self.metrics = Metrics(process_metrics=config.process_metrics)
         if config.traces_endpoint:
             try:

@@ -66,11 +66,6 @@ class Tracing:
                 "outagesync.dry_run": report.dry_run,
             }
         )
-        for (run_id, site_id), (site_span, _) in list(self._sites.items()):
-            if run_id == report.run_id:  # cancelled before it ended: interrupted
-                site_span.set_attribute("outagesync.status", "interrupted")
-                site_span.end()
-                del self._sites[(run_id, site_id)]
 
     def site_started(self, run_id: str, site_id: str) -> None:
         span = self.tracer.start_span(
@@ -81,10 +76,7 @@ class Tracing:
         logs.bind(trace_id=_trace_id(span))
 
     def site_done(self, run_id: str, result: SiteResult) -> None:
-        entry = self._sites.pop((run_id, result.site_id), None)
-        if entry is None:
-            return
-        span, token = entry
+        span, token = self._sites.pop((run_id, result.site_id))  # site_started was called in this task
         span.set_attributes(
             {
                 "outagesync.status": result.status.value,

@@ -64,7 +64,7 @@ def _main(
     if log_format is LogFormat.JSON:
         from outagesync import bootstrap
 
-        bootstrap.configure_logging(level, log_format.value)
+        bootstrap.configure_json_logging(level)
     else:
         logging.basicConfig(
             level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

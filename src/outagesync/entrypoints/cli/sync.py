@@ -184,11 +184,10 @@ def _run_sync(
     context = bootstrap.embedded_sandbox(settings) if sandbox else nullcontext(settings)
     try:
         with context as active:
-            report = run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
-        telemetry.push()
-        return report
+            return run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
     finally:
         store.dispose()
+        telemetry.push()  # whatever happened: a run that failed to start is worth a metric too
         telemetry.close()
 
 
