@@ -16,10 +16,11 @@ WORKDIR /src
 RUN python3 -m venv /opt/outagesync
 COPY requirements.lock pyproject.toml README.md ./
 COPY src ./src
-# every version from the lock (as constraints: only what outagesync[aws] needs is installed); a wheel, not
-# an editable install, so the sources stay in this stage; byte-code compiled now, as the non-root user
-# cannot write it later; pip and setuptools are not needed at run time
-RUN /opt/outagesync/bin/pip install --no-cache-dir --constraint requirements.lock ".[aws]" \
+# every version from the lock (as constraints: only what outagesync[aws,telemetry] needs is installed; the
+# telemetry SDKs are imported only when configured, docs/observability.md); a wheel, not an editable
+# install, so the sources stay in this stage; byte-code compiled now, as the non-root user cannot write it
+# later; pip and setuptools are not needed at run time
+RUN /opt/outagesync/bin/pip install --no-cache-dir --constraint requirements.lock ".[aws,telemetry]" \
     && /opt/outagesync/bin/python -m compileall -q /opt/outagesync/lib \
     && /opt/outagesync/bin/pip uninstall --yes --quiet pip setuptools
 
