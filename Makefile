@@ -65,8 +65,15 @@ format: install-dev
 	$(BIN)/ruff format src tests benchmarks examples
 	$(BIN)/ruff check --fix src tests benchmarks examples
 
+# Datadog's test agent (tests/e2e/test_datadog_agent.py), in a venv of its own: it pins an older
+# opentelemetry-proto than the exporter of outagesync[otel] needs.
+DDAGENT := $(VENV)/ddagent/bin/ddapm-test-agent
+$(DDAGENT): | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/ddagent
+	$(VENV)/ddagent/bin/pip install --quiet 'ddapm-test-agent>=1.20'
+
 # Branch coverage of the whole suite, subprocesses included (pyproject: [tool.coverage]), gated by fail_under.
-test: lint
+test: lint $(DDAGENT)
 	@rm -f .coverage .coverage.*
 	$(BIN)/coverage run -m pytest -n auto
 	@$(BIN)/coverage combine -q
@@ -106,6 +113,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/bench_sandbox.py --json benchmarks/results/sandbox.json
 	$(BIN)/python benchmarks/bench_api.py --json benchmarks/results/api.json
+	$(BIN)/python benchmarks/bench_startup.py --json benchmarks/results/startup.json
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .coverage.*
