@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,7 +36,7 @@ def _multiset(items: Any) -> Counter[tuple[str, str, str, str]]:
     return Counter((i["id"], i["name"], i["begin"], i["end"]) for i in items)
 
 
-def _of(items: tuple[SiteOutage, ...]) -> Counter[tuple[str, str, str, str]]:
+def _of(items: Sequence[SiteOutage]) -> Counter[tuple[str, str, str, str]]:
     return Counter((i.id, i.name, i.begin, i.end) for i in items)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def _items(path: str) -> Counter[tuple[str, str, str, str]]:
     return Counter((i["id"], i["name"], i["begin"], i["end"]) for i in json.loads((DATA / path).read_text()))
 
 
-def _as_counter(items: list[SiteOutage]) -> Counter[tuple[str, str, str, str]]:
+def _as_counter(items: Sequence[SiteOutage]) -> Counter[tuple[str, str, str, str]]:
     return Counter((i.id, i.name, i.begin, i.end) for i in items)
 
 

@@ -6,6 +6,7 @@ they are several times faster to build and smaller than dataclasses. Nothing her
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -75,11 +76,14 @@ class DecodedOutages:
     arrived, once the run's site infos were known): every site counts them as for an unknown device.
     """
 
-    outages: list[Outage]
+    outages: Sequence[Outage]  # a list, or packed by the decoder (domain/packed.py)
     invalid: list[InvalidRecord]
     released: dict[str, int] = field(default_factory=dict)
     released_count: int = 0
     foreign_count: int = 0
+    kept_from: datetime | None = (
+        None  # the decoder's `release_before`: every kept outage began at or after it
+    )
 
     @property
     def fetched(self) -> int:
@@ -91,7 +95,7 @@ class DecodedOutages:
 class Selection:
     """What the rules made of one site's data: the items to post and why the others were dropped."""
 
-    items: list[SiteOutage]
+    items: Sequence[SiteOutage]  # a list, or packed (domain/packed.py)
     dropped_before_cutoff: int
     dropped_unknown_device: int
 
@@ -162,7 +166,7 @@ class SiteResult:
     post_status: int | None = None
     upstream_message: str | None = None
     error: ErrorInfo | None = None
-    items: tuple[SiteOutage, ...] = ()  # posted, or what would be posted on a dry run
+    items: Sequence[SiteOutage] = ()  # posted, or what would be posted on a dry run (a tuple, or packed)
 
     @property
     def posted(self) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import chain
 
 from outagesync.domain.models import DecodedOutages, Outage, Selection, SiteInfo
+from outagesync.domain.packed import PackedItems, PackedOutages
 from outagesync.domain.timestamps import is_before
 
 DeviceIndex = Mapping[str, list[int]]  # device id -> positions of its outages, ascending
@@ -35,6 +37,12 @@ def select_site_outages(outages: Iterable[Outage], site: SiteInfo, since: dateti
 def index_by_device(outages: Sequence[Outage]) -> DeviceIndex:
     """Where each device's outages are in `outages`: built once, it lets each of many sites look at its
     own devices' outages only, instead of at all of them."""
+    if isinstance(outages, PackedOutages):
+        ids = outages.device_ids()
+        by_number: dict[int, list[int]] = {}
+        for position in range(len(outages)):
+            by_number.setdefault(outages.device_number(position), []).append(position)
+        return {ids[number]: positions for number, positions in by_number.items()}
     index: dict[str, list[int]] = {}
     for position, outage in enumerate(outages):
         positions = index.get(outage.id)
@@ -59,11 +67,17 @@ def select_decoded_site_outages(
     released_here = sum(decoded.released.get(device_id, 0) for device_id in device_ids)
     not_looked_at = 0
     outages: Sequence[Outage] = decoded.outages
+    positions: list[int] | None = None
     if index is not None:
         positions = sorted(chain.from_iterable(index.get(device_id, ()) for device_id in device_ids))
         not_looked_at = len(outages) - len(positions)
-        outages = [outages[position] for position in positions]
-    selection = select_site_outages(outages, site, since)
+    if isinstance(outages, PackedOutages):
+        # every kept outage began at or after kept_from: with a cutoff no later, none is before it
+        check = decoded.kept_from is None or since > decoded.kept_from
+        selection = _select_packed(outages, site, since, positions, check_cutoff=check)
+    else:
+        looked_at = outages if positions is None else [outages[position] for position in positions]
+        selection = select_site_outages(looked_at, site, since)
     return Selection(
         selection.items,
         dropped_before_cutoff=selection.dropped_before_cutoff + released_here,
@@ -73,3 +87,32 @@ def select_decoded_site_outages(
         - released_here
         + decoded.foreign_count,
     )
+
+
+def _select_packed(
+    outages: PackedOutages,
+    site: SiteInfo,
+    since: datetime,
+    positions: list[int] | None,
+    *,
+    check_cutoff: bool,
+) -> Selection:
+    """select_site_outages over packed outages: the items are positions into them (same rule, same order)."""
+    names = {device.id: device.name for device in site.devices}
+    named = {
+        number: names[device_id]
+        for number, device_id in enumerate(outages.device_ids())
+        if device_id in names
+    }
+    kept = array("I")
+    before_cutoff = unknown_device = 0
+    number_of = outages.device_number
+    for position in range(len(outages)) if positions is None else positions:
+        if number_of(position) not in named:
+            unknown_device += 1
+        elif check_cutoff and is_before(outages.begin(position), since):
+            before_cutoff += 1
+        else:
+            kept.append(position)
+    items = PackedItems(outages, kept, named)
+    return Selection(items, dropped_before_cutoff=before_cutoff, dropped_unknown_device=unknown_device)

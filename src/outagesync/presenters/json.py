@@ -19,7 +19,9 @@ from outagesync.presenters.cursors import next_cursor
 
 def items_to_builtins(items: Sequence[SiteOutage]) -> list[dict[str, str]]:
     """Posted items as dicts with exactly id, name, begin, end, in that order (also how they are stored)."""
-    builtins: list[dict[str, str]] = msgspec.to_builtins(items)
+    # packed items (domain/packed.py) are read into structs first: msgspec converts lists and tuples
+    listed = items if isinstance(items, list | tuple) else list(items)
+    builtins: list[dict[str, str]] = msgspec.to_builtins(listed)
     return builtins
 
 

@@ -26,6 +26,7 @@ from outagesync.domain.models import (
     Outage,
     SiteInfo,
 )
+from outagesync.domain.packed import PackedOutages
 from outagesync.domain.timestamps import is_before, parse_instant
 from outagesync.errors import InvalidUpstreamData
 
@@ -76,12 +77,11 @@ class OutagesDecoder:
         self._head = b""
         self._tail = b""
         self._index = 0  # records decoded so far
-        self._kept: list[Outage] = []
+        self._kept = PackedOutages()
         self._invalid: list[InvalidRecord] = []
         self._released: dict[str, int] = {}
         self._released_count = 0
         self._foreign_count = 0
-        self._ids: dict[str, str] = {}
         self._error: InvalidUpstreamData | None = None  # the first bad record, without skip_invalid
 
     def feed(self, data: bytes) -> None:
@@ -121,7 +121,12 @@ class OutagesDecoder:
         if self._error is not None:
             raise self._error
         return DecodedOutages(
-            self._kept, self._invalid, self._released, self._released_count, self._foreign_count
+            self._kept,
+            self._invalid,
+            self._released,
+            self._released_count,
+            self._foreign_count,
+            kept_from=self._release_before,
         )
 
     def _start(self) -> None:
@@ -215,7 +220,8 @@ class OutagesDecoder:
             return True  # the body is refused: only its JSON is still checked, nothing kept
         devices = self._devices() if self._devices is not None else None
         before = self._release_before
-        kept, ids, released = self._kept, self._ids, self._released
+        released = self._released
+        kept: list[Outage] = []
         for outage, began in zip(outages, begins, strict=True):
             if devices is not None and outage.id not in devices:
                 self._foreign_count += 1
@@ -223,12 +229,8 @@ class OutagesDecoder:
                 released[outage.id] = released.get(outage.id, 0) + 1
                 self._released_count += 1
             else:
-                device_id = ids.setdefault(outage.id, outage.id)
-                if device_id is not outage.id:
-                    # One str per device id instead of one per outage (-88 MB per million). The struct
-                    # is fresh from the decoder and seen by no one else yet, so setting it is safe.
-                    msgspec.structs.force_setattr(outage, "id", device_id)
                 kept.append(outage)
+        self._kept.extend(kept)  # packed: about 60 bytes an outage instead of 216
         return True
 
     def _not_json(self, exc: msgspec.DecodeError) -> InvalidUpstreamData:
@@ -299,7 +301,7 @@ def _release(decoded: DecodedOutages, before: datetime) -> DecodedOutages:
             released[outage.id] = released.get(outage.id, 0) + 1
         else:
             kept.append(outage)
-    return DecodedOutages(kept, decoded.invalid, released, sum(released.values()))
+    return DecodedOutages(kept, decoded.invalid, released, sum(released.values()), kept_from=before)
 
 
 def decode_site_info(body: bytes, site_id: str) -> SiteInfo:

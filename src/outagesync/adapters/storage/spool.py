@@ -10,7 +10,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
@@ -18,7 +18,16 @@ import msgspec
 from outagesync.domain.models import RunReport
 
 log = logging.getLogger("outagesync.storage")
-_encoder = msgspec.json.Encoder()
+
+
+def _as_list(value: object) -> object:
+    """Packed items (domain/packed.py) are written as the list of items they hold."""
+    if isinstance(value, Sequence):
+        return list(value)
+    raise NotImplementedError(f"cannot spool a {type(value).__name__}")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_as_list)
 _decoder = msgspec.json.Decoder(RunReport)
 _guard = threading.Lock()
 
