@@ -75,6 +75,10 @@ class PackedOutages(Sequence[Outage]):
     def device_number(self, position: int) -> int:
         return self._devices[position]
 
+    def device_numbers(self) -> array[int]:
+        """The device number of each outage, in order (read-only)."""
+        return self._devices
+
     def begin(self, position: int) -> str:
         starts = self._starts
         return self._blocks[self._in_block[position]][starts[3 * position] : starts[3 * position + 1]]

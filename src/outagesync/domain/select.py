@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from itertools import chain
+from itertools import chain, compress
 
 from outagesync.domain.models import DecodedOutages, Outage, Selection, SiteInfo
 from outagesync.domain.packed import PackedItems, PackedOutages
@@ -104,15 +104,22 @@ def _select_packed(
         for number, device_id in enumerate(outages.device_ids())
         if device_id in names
     }
-    kept = array("I")
-    before_cutoff = unknown_device = 0
-    number_of = outages.device_number
-    for position in range(len(outages)) if positions is None else positions:
-        if number_of(position) not in named:
-            unknown_device += 1
-        elif check_cutoff and is_before(outages.begin(position), since):
-            before_cutoff += 1
-        else:
-            kept.append(position)
+    count = len(outages) if positions is None else len(positions)
+    numbers = outages.device_numbers()
+    if positions is None:  # every outage: the device numbers are read in C
+        on_site = compress(range(len(outages)), map(named.__contains__, numbers))
+    else:
+        on_site = compress(positions, map(named.__contains__, map(numbers.__getitem__, positions)))
+    before_cutoff = 0
+    if check_cutoff:
+        kept = array("I")
+        for position in on_site:
+            if is_before(outages.begin(position), since):
+                before_cutoff += 1
+            else:
+                kept.append(position)
+    else:
+        kept = array("I", on_site)
+    unknown_device = count - len(kept) - before_cutoff
     items = PackedItems(outages, kept, named)
     return Selection(items, dropped_before_cutoff=before_cutoff, dropped_unknown_device=unknown_device)
