@@ -75,6 +75,10 @@ class PackedOutages(Sequence[Outage]):
     def device_number(self, position: int) -> int:
         return self._devices[position]
 
+    def device_number_of(self, device_id: str) -> int | None:
+        """The number of a device, None if no outage held is of it."""
+        return self._numbers.get(device_id)
+
     def device_numbers(self) -> array[int]:
         """The device number of each outage, in order (read-only)."""
         return self._devices

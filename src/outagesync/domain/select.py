@@ -98,12 +98,11 @@ def _select_packed(
     check_cutoff: bool,
 ) -> Selection:
     """select_site_outages over packed outages: the items are positions into them (same rule, same order)."""
-    names = {device.id: device.name for device in site.devices}
-    named = {
-        number: names[device_id]
-        for number, device_id in enumerate(outages.device_ids())
-        if device_id in names
-    }
+    named: dict[int, str] = {}  # device number -> name, for the site's devices that have outages
+    for device in site.devices:
+        number = outages.device_number_of(device.id)
+        if number is not None:
+            named[number] = device.name
     count = len(outages) if positions is None else len(positions)
     numbers = outages.device_numbers()
     if positions is None:  # every outage: the device numbers are read in C
