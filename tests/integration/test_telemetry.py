@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +27,14 @@ from outagesync.errors import StorageError, UpstreamUnavailable
 from outagesync.sandbox import DropConnection, FailFirst, Latency, RateLimit, Sandbox
 from outagesync.sandbox.faults import TruncatedBody
 from outagesync.services.ports import RequestRecord
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """A sandbox of each test's own: a timed-out request answered late must not land in the request log
+    of another test sharing the session's sandbox."""
+    with Sandbox() as own:
+        yield own
 
 
 def _settings(sandbox: Sandbox, tmp_path: Path, **values: object) -> Settings:
