@@ -5,6 +5,7 @@ fields where known: a failing multi-site sync, and a `serve` session (uvicorn's 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from outagesync.entrypoints.cli.console import LogLines
 from outagesync.sandbox import FailFirst, Sandbox
 
 REQUIRED = {"time", "level", "logger", "event"}
@@ -132,3 +135,18 @@ def test_a_serve_session_logs_json_lines_only(sandbox: Sandbox, tmp_path: Path) 
     assert "Application startup complete." in errors
     assert "Application shutdown complete." in errors
     assert token not in "\n".join(json.dumps(r) for r in records)
+
+
+def test_console_lines_become_records_at_their_level(caplog: pytest.LogCaptureFixture) -> None:
+    lines = LogLines()
+    with caplog.at_level(logging.INFO, logger="outagesync.cli"):
+        assert lines.writable()
+        lines.write("error: it failed\n\nwaiting for kingfisher: another sync of it is running\nreport ")
+        lines.write("stored")
+        lines.flush()
+        lines.flush()  # nothing pending: nothing logged
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", "error: it failed"),
+        ("WARNING", "waiting for kingfisher: another sync of it is running"),
+        ("INFO", "report stored"),
+    ]
