@@ -5,6 +5,7 @@ proxy in front of the sandbox shows the `traceparent` each upstream request carr
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -102,7 +103,10 @@ def test_a_cli_run_is_one_trace_with_its_sites_requests_and_store_writes(
             "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=e2e,service.name=ignored",
         }
         done = subprocess.run(  # noqa: S603 (this interpreter, our own module)
-            [sys.executable, "-m", "outagesync", "sync", "norwich-pear-tree", "kingfisher", unknown],
+            [
+                *(sys.executable, "-m", "outagesync", "--log-format", "json"),
+                *("sync", "norwich-pear-tree", "kingfisher", unknown),
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -175,6 +179,16 @@ def test_a_cli_run_is_one_trace_with_its_sites_requests_and_store_writes(
         assert int(flags, 16) & 1 == 1  # sampled (0x02, W3C level 2's random trace id, may be set too)
         assert by_id[parent_id].name == f"{request.method} /{request.path.split('/')[1]}"
     assert sandbox.api_key.encode() not in raw
+
+    # the retry's log line names the trace and the run
+    [retry] = [
+        line for line in map(json.loads, done.stderr.splitlines()) if line["logger"] == "outagesync.upstream"
+    ]
+    assert (retry["trace_id"], retry["run_id"], retry["site_id"]) == (
+        run.trace_id,
+        run.attributes["outagesync.run_id"],
+        "kingfisher",
+    )
 
 
 def test_an_api_request_continues_the_callers_trace(
