@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from outagesync.adapters.telemetry.process import ProcessTelemetry, TelemetryConfig
@@ -185,3 +188,60 @@ def test_an_unexpected_exception_is_reported_once_with_every_secret_scrubbed(tmp
     trace = item["body"]["trace"]
     assert trace["exception"]["message"] == f"a bug that quotes the key {REDACTED} and the token {REDACTED}"
     assert all("code" not in frame and "locals" not in frame for frame in trace["frames"])
+
+
+def test_serve_reports_a_failed_site_once(sandbox: Sandbox, secrets: dict[str, str], tmp_path: Path) -> None:
+    unknown = f"no-such-site-{uuid.uuid4().hex[:8]}"
+    with Receiver() as sentry, Receiver() as rollbar:
+        env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "SENTRY_"))
+            },
+            "KRAKENFLEX_API_URL": sandbox.url,
+            "KRAKENFLEX_API_KEY": secrets["api_key"],
+            "OUTAGESYNC_API_TOKEN": secrets["api_token"],
+            "OUTAGESYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+            "SENTRY_DSN": f"http://public@127.0.0.1:{sentry.port}/1",
+            "ROLLBAR_ACCESS_TOKEN": "rollbar-test-token",
+            "ROLLBAR_ENDPOINT": f"{rollbar.url}/api/1/",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "outagesync", "serve", "--port", "0"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert server.stderr is not None
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", server.stderr.readline())
+        assert found is not None
+        headers = {"Authorization": f"Bearer {secrets['api_token']}"}
+        try:
+            with httpx.Client(
+                base_url=f"http://127.0.0.1:{found.group(1)}", headers=headers, timeout=30
+            ) as api:
+                for _ in range(200):  # the socket is bound before the line: the app may still be starting
+                    try:
+                        if api.get("/livez").status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                failed = api.post(f"/sites/{unknown}/sync")
+                assert failed.status_code == 404, failed.text
+                assert api.post("/sites/kingfisher/sync", params={"dry_run": "true"}).status_code == 201
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=60)
+        assert server.returncode == 0
+        events = _sentry_events(sentry)
+        items = _rollbar_items(rollbar)
+        _assert_no_secret(secrets, sentry, rollbar)
+    [event] = events
+    assert (event["tags"]["site_id"], event["tags"]["error_code"], event["tags"]["trigger"]) == (
+        unknown,
+        "unknown-site",
+        "api",
+    )
+    [item] = items
+    assert (item["body"]["message"]["site_id"], item["body"]["message"]["trigger"]) == (unknown, "api")
