@@ -92,6 +92,30 @@ def time_big_post(client: httpx.Client, outages_body: bytes, sites: int) -> dict
     return {"post_bytes": len(payload), "post_s": elapsed_s, "post_server_ms": log[-1]["duration_ms"]}
 
 
+def time_right_post(client: httpx.Client) -> dict[str, float]:
+    """POST site-1's right payload (one site, 8 devices: about half the outages), accepted with 200: as
+    outagesync writes it (compact, served order), then `json.dumps`-spaced in reverse order."""
+    outages = client.get("/outages").json()
+    site = client.get("/site-info/site-1").json()
+    names = {device["id"]: device["name"] for device in site["devices"]}
+    items = [
+        {"id": o["id"], "name": names[o["id"]], "begin": o["begin"], "end": o["end"]}
+        for o in outages
+        if o["id"] in names and o["begin"] >= "2022-01-01T00:00:00.000Z"  # the synthetic data's one form
+    ]
+    results: dict[str, float] = {"right_post_items": len(items)}
+    bodies = {
+        "compact": json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode(),
+        "spaced": json.dumps(items[::-1]).encode(),
+    }
+    for style, body in bodies.items():
+        response = client.post("/site-outages/site-1", content=body)
+        assert response.status_code == 200, response.text[:300]
+        log = client.get("/_sandbox/requests").json()
+        results[f"right_post_{style}_server_ms"] = log[-1]["duration_ms"]
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--outages", type=int, default=1_000_000)
@@ -113,6 +137,12 @@ def main() -> None:
         post = (
             {} if options.skip_post else time_big_post(client, client.get("/outages").content, options.sites)
         )
+    if not options.skip_post:  # a right payload: one site of 8 devices
+        with (
+            start(options.outages, 8, 1, options.seed) as (url, _),
+            httpx.Client(base_url=url, headers={"x-api-key": KEY}, timeout=120) as client,
+        ):
+            post.update(time_right_post(client))
     median_s = statistics.median(times)
     results: dict[str, Any] = {
         "mode": "in-process" if options.in_process else "subprocess",
@@ -137,6 +167,12 @@ def main() -> None:
         print(
             f"POST of {options.outages:,} items ({post['post_bytes'] / 1e6:.0f} MB) checked and rejected in "
             f"{post['post_s']:.2f} s (server side {post['post_server_ms'] / 1000:.2f} s)"
+        )
+    if "right_post_items" in post:
+        print(
+            f"right POST of {post['right_post_items']:,.0f} items accepted in "
+            f"{post['right_post_compact_server_ms'] / 1000:.3f} s server side as outagesync writes it, "
+            f"{post['right_post_spaced_server_ms'] / 1000:.3f} s spaced and reordered"
         )
     if options.json:
         options.json.parent.mkdir(parents=True, exist_ok=True)

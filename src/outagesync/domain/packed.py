@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import accumulate, chain
-from operator import attrgetter
+from operator import attrgetter, sub
 from typing import Any, overload
 
 from outagesync.domain.models import Outage, SiteOutage
@@ -34,7 +35,16 @@ class PackedOutages(Sequence[Outage]):
     """Outages in upstream order. Each `extend` joins its outages' begin and end texts into one str (a
     block); per outage, a device number, its block and where its begin and end are in it."""
 
-    __slots__ = ("_blocks", "_device_ids", "_devices", "_in_block", "_numbers", "_plain", "_starts")
+    __slots__ = (
+        "_blocks",
+        "_device_ids",
+        "_devices",
+        "_in_block",
+        "_lengths",
+        "_numbers",
+        "_plain",
+        "_starts",
+    )
 
     def __init__(self, outages: Iterable[Outage] = ()) -> None:
         self._device_ids: list[str] = []  # one str per device, shared by every outage read
@@ -42,6 +52,7 @@ class PackedOutages(Sequence[Outage]):
         self._devices = array("I")  # the device number of each outage
         self._in_block = array("I")  # the block of each outage
         self._starts = array("I")  # per outage: where its begin starts, where its end starts, where it ends
+        self._lengths = array("I")  # per outage: the length of its begin and end texts
         self._blocks: list[str] = []
         self._plain: list[bool] = []  # per block: ASCII with nothing JSON escapes (its JSON length is known)
         self.extend(outages)
@@ -52,9 +63,10 @@ class PackedOutages(Sequence[Outage]):
             return
         numbers, ids = self._numbers, self._device_ids
         device_ids = list(map(_ID, outages))
-        for device_id in dict.fromkeys(device_ids).keys() - numbers.keys():
-            numbers[device_id] = len(ids)
-            ids.append(device_id)
+        for device_id in dict.fromkeys(device_ids):  # the piece's devices: a few, whatever the fleet
+            if device_id not in numbers:
+                numbers[device_id] = len(ids)
+                ids.append(device_id)
         self._devices.extend(map(numbers.__getitem__, device_ids))
         texts: list[str] = [""] * (2 * len(outages))
         texts[0::2] = map(_BEGIN, outages)
@@ -63,6 +75,7 @@ class PackedOutages(Sequence[Outage]):
         # per outage: its begin's start, its end's start, its end's end
         triples = zip(offsets[0:-1:2], offsets[1::2], offsets[2::2], strict=True)
         self._starts.extend(chain.from_iterable(triples))
+        self._lengths.extend(map(sub, offsets[2::2], offsets[0:-1:2]))  # begin and end, together
         self._in_block.extend([len(self._blocks)] * len(outages))
         block = "".join(texts)
         self._blocks.append(block)
@@ -117,12 +130,20 @@ class PackedOutages(Sequence[Outage]):
             if id_length is None or name_length is None:
                 return None
             fixed[number] = 35 + id_length + name_length
-        starts = self._starts
-        total = sum(fixed[devices[p]] + starts[3 * p + 2] - starts[3 * p] for p in positions)
+        per_device = Counter(map(devices.__getitem__, positions))  # counted in C
+        texts = sum(map(self._lengths.__getitem__, positions))
+        total = texts + sum(fixed[number] * count for number, count in per_device.items())
         return total + max(len(positions) - 1, 0) + 2  # commas and brackets
 
     def clear(self) -> None:
-        del self._devices[:], self._in_block[:], self._starts[:], self._blocks[:], self._plain[:]
+        del (
+            self._devices[:],
+            self._in_block[:],
+            self._starts[:],
+            self._lengths[:],
+            self._blocks[:],
+            self._plain[:],
+        )
 
     def __len__(self) -> int:
         return len(self._devices)
