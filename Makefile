@@ -88,8 +88,11 @@ test: lint $(DDAGENT)
 # warnings of old versions are not failures there; anything else is. On Python 3.11 only (in `make test`):
 # the oldest releases have no wheels for newer Pythons.
 MIN_VENV  := .venv-min
+SSM_TESTS := tests/e2e/test_ssm_secrets.py
 MIN_TESTS := tests/unit/test_config.py tests/unit/test_error_tables.py tests/e2e/test_cli_sync.py \
-             tests/e2e/test_api_sync.py tests/e2e/test_cli_hardening.py tests/e2e/test_ssm_secrets.py
+             tests/e2e/test_api_sync.py tests/e2e/test_cli_hardening.py \
+             $(SSM_TESTS)::test_an_api_key_read_from_ssm_gets_an_accepted_post_and_is_shown_nowhere \
+             $(SSM_TESTS)::test_a_missing_parameter_exits_2_naming_it
 $(MIN_VENV)/.installed: pyproject.toml | $(VENV)/.installed-dev
 	rm -rf $(MIN_VENV)
 	$(BIN)/uv venv --quiet --python $(BIN)/python $(MIN_VENV)
