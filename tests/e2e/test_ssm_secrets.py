@@ -298,7 +298,9 @@ def test_serve_takes_its_token_from_ssm_and_never_shows_it(aws_env: dict[str, st
     with serving_process(env) as served:
         base = f"http://127.0.0.1:{served.port}"
         allowed = httpx.get(f"{base}/sites", headers={"Authorization": f"Bearer {token}"}, timeout=30)
-        refused = httpx.get(f"{base}/sites", headers={"Authorization": "Bearer not-the-token-at-all"})
+        refused = httpx.get(
+            f"{base}/sites", headers={"Authorization": "Bearer not-the-token-at-all"}, timeout=30
+        )
     assert (allowed.status_code, refused.status_code) == (200, 401)
     assert served.process.returncode == 0
     assert not any(token in line for line in served.output)
@@ -324,3 +326,24 @@ def test_serve_exits_2_when_its_token_parameter_is_missing(aws_env: dict[str, st
         CANNOT_READ.format(name=name, variable="OUTAGESYNC_API_TOKEN_SSM_PARAMETER")
         + f"the parameter does not exist (region {REGION})\n"
     )
+
+
+def test_the_python_api_reads_a_secret_named_in_its_settings(
+    aws_env: dict[str, str], sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import outagesync
+
+    for name in ("AWS_ENDPOINT_URL_SSM", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_CONFIG_FILE"):
+        monkeypatch.setenv(name, aws_env[name])
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    key = _secret()
+    sandbox.api_key = key
+    settings = outagesync.Settings(
+        api_url=sandbox.url,
+        api_key_ssm_parameter=_put(aws_env["AWS_ENDPOINT_URL_SSM"], key),
+        aws_region=REGION,
+        database_url=f"sqlite:///{tmp_path / 'python.db'}",
+    )
+    report = outagesync.sync(["norwich-pear-tree"], settings=settings)
+    assert report.ok
+    assert len(sandbox.accepted("norwich-pear-tree") or []) == 10

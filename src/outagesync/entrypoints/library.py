@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from outagesync import bootstrap
-from outagesync.config import ExplicitSettings, Settings, explicit_settings, load_settings
+from outagesync.config import ExplicitSettings, Settings, explicit_settings, load_settings, with_ssm_secrets
 from outagesync.defaults import REPORTS_PAGE_SIZE
 from outagesync.domain.models import RunReport, SiteOutage, SiteStatus, Trigger
 from outagesync.domain.reports import ReportCursor, ReportPage, StoredReport, check_aware
@@ -180,7 +180,7 @@ def resolve_settings(settings: SettingsLike) -> Settings:
     if settings is None:
         return load_settings()
     if isinstance(settings, Settings):
-        return settings
+        return with_ssm_secrets(settings)  # as given, its *_ssm_parameter secrets read (once)
     if isinstance(settings, Mapping):
         return explicit_settings(settings)
     raise ConfigError(
