@@ -30,6 +30,7 @@ def sync_options(
     trigger: Trigger,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    allow_empty: bool = False,
     observer: RunObserver | None = None,
 ) -> SyncOptions:
     """The run options the settings ask for, for the CLI and the REST API; ConfigError on a bad cutoff."""
@@ -48,6 +49,7 @@ def sync_options(
         since=cutoff,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
+        allow_empty=allow_empty,
         concurrency=settings.concurrency,
         trigger=trigger,
         settings_digest=settings.digest(),

@@ -16,6 +16,7 @@
     ├── SiteNotManaged           no managed site with that id                  site-not-managed
     ├── SiteAlreadyManaged       a managed site with that id exists            site-already-managed
     ├── SiteBusy                 another sync holds the site's lock            site-busy
+    ├── EmptyListRefused         [] would clear a site's non-empty list        empty-list-refused
     └── RunInterrupted           the run stopped before the site finished      interrupted
 
 Every class has a stable `code` (the right column): reports store it, the REST API's problem types and
@@ -175,6 +176,13 @@ class SiteBusy(OutageSyncError):
     """Another sync of the site (another run, process or machine) held its lock for the whole wait."""
 
     code = "site-busy"
+
+
+class EmptyListRefused(OutageSyncError):
+    """Posting an empty list would clear the site's last accepted list, which was not empty: refused
+    unless the caller allows it (`--allow-empty`, `allow_empty=true`)."""
+
+    code = "empty-list-refused"
 
 
 class RunInterrupted(OutageSyncError):

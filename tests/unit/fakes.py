@@ -26,6 +26,7 @@ from outagesync.domain.models import (
     RunStatus,
     SiteInfo,
     SiteOutage,
+    SiteStatus,
 )
 from outagesync.domain.sites import KEEP, SiteChanges
 from outagesync.domain.timestamps import is_before
@@ -291,6 +292,16 @@ class FakeReportStore:
         self.saved: list[RunReport] = []
         self.save_attempts = 0  # of outcomes
         self._lock = threading.Lock()  # save_run is called from a worker thread
+
+    def last_accepted_total(self, site_id: str) -> int | None:
+        with self._lock:
+            accepted = [
+                site
+                for run in self.saved
+                for site in run.sites
+                if site.site_id == site_id and site.status is SiteStatus.SUCCEEDED
+            ]
+        return len(accepted[-1].items) if accepted else None
 
     def save_run(self, report: RunReport) -> None:
         with self._lock:

@@ -20,7 +20,7 @@ def test_the_tree_is_found_whole() -> None:
         if isinstance(value, type) and issubclass(value, errors.OutageSyncError)
     }
     assert set(CLASSES) == public
-    assert len(CLASSES) == len(public) == 17
+    assert len(CLASSES) == len(public) == 18
 
 
 def test_every_class_has_its_own_code() -> None:
@@ -62,6 +62,7 @@ def test_each_code_row_is_its_own(cls: type[errors.OutageSyncError]) -> None:
         (errors.SiteNotManaged("no managed site"), "site-not-managed", 1, 404),
         (errors.SiteAlreadyManaged("already managed"), "site-already-managed", 1, 409),
         (errors.SiteBusy("busy"), "site-busy", 1, 409),
+        (errors.EmptyListRefused("would clear"), "empty-list-refused", 1, 409),
         (errors.RunInterrupted("interrupted"), "interrupted", 130, 503),
         (errors.OutageSyncError("something"), "internal-error", 1, 500),
     ],

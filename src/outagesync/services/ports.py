@@ -90,9 +90,13 @@ class SiteLocks(Protocol):
 
 
 class ReportStore(Protocol):
-    """Where run reports go. Failures raise `StorageError`."""
+    """Where run reports go, and what a sync reads back of them. Failures raise `StorageError`."""
 
     def save_run(self, report: RunReport) -> None: ...
+
+    def last_accepted_total(self, site_id: str) -> int | None:
+        """How many items the site's newest accepted (succeeded) report posted; None if it has none."""
+        ...
 
 
 class ReportHistory(Protocol):

@@ -26,6 +26,7 @@ from outagesync.domain.models import (
 from outagesync.domain.packed import as_sequence
 from outagesync.domain.select import DeviceIndex, index_by_device, select_decoded_site_outages
 from outagesync.errors import (
+    EmptyListRefused,
     InvalidUpstreamData,
     OutageSyncError,
     PayloadRejected,
@@ -34,7 +35,7 @@ from outagesync.errors import (
     UpstreamError,
 )
 from outagesync.services.locking import site_key
-from outagesync.services.ports import SiteLocks, Upstream
+from outagesync.services.ports import ReportStore, SiteLocks, Upstream
 
 if TYPE_CHECKING:
     from outagesync.services.sync import SyncOptions
@@ -70,6 +71,7 @@ class SitesRun:
         self.report_ids: dict[str, str] = {}  # one id per site, from the `running` record to the outcome
         self.busy: set[str] = set()  # sites another sync held for the whole wait
         self.locks: SiteLocks | None = None
+        self.reports: ReportStore | None = None  # where the empty-list guard reads the last accepted list
         self.posting: set[str] = set()  # sites whose POST is in flight
         self._outages: asyncio.Future[DecodedOutages] | None = None
         self._index: DeviceIndex | None = None
@@ -201,6 +203,11 @@ class SitesRun:
         self._done_with_outages(site_id)  # after `fetched` was counted
         if self.options.dry_run:
             return replace(partial, status=SiteStatus.DRY_RUN, finished_at=self.clock(), calls=dict(calls))
+        if not selection.items and not self.options.allow_empty:
+            try:
+                await self._check_empty_allowed(site_id)
+            except OutageSyncError as exc:
+                return self._failed(partial, calls, exc)
         async with self.limit:
             self.posting.add(site_id)  # left in if the run is cancelled meanwhile: the report says so
             try:
@@ -221,6 +228,18 @@ class SitesRun:
             post_status=posted.status,
             upstream_message=posted.message,
         )
+
+    async def _check_empty_allowed(self, site_id: str) -> None:
+        """EmptyListRefused if the site's last accepted list had items (posting [] would clear them)."""
+        if self.reports is None:
+            return  # no history to compare with
+        previous = await asyncio.to_thread(self.reports.last_accepted_total, site_id)
+        if previous:
+            raise EmptyListRefused(
+                f"not posting an empty list: it would clear the {previous} "
+                f"outage{'' if previous == 1 else 's'} of the site's last accepted list; to clear it, "
+                "sync with --allow-empty (REST API: allow_empty=true)"
+            )
 
     async def _release(self, site_id: str) -> None:
         if self.locks is not None and site_id not in self.busy:

@@ -40,6 +40,7 @@ class SyncOptions:
     since_by_site: Mapping[str, datetime] = field(default_factory=dict)  # per-site cutoff overrides
     dry_run: bool = False
     skip_invalid: bool = False
+    allow_empty: bool = False  # post [] even when the site's last accepted list was not empty
     concurrency: int = CONCURRENCY
     trigger: Trigger = Trigger.CLI
     settings_digest: str = ""
@@ -72,7 +73,9 @@ async def sync_sites(
 
     `GET /outages` is fetched once whatever the number of sites; site infos and POSTs run at most
     `options.concurrency` at a time. One site's failure never stops the others: it is recorded in its
-    SiteResult. Nothing is posted for a site whose data failed validation.
+    SiteResult. Nothing is posted for a site whose data failed validation. With `reports`, an empty
+    list is not posted for a site whose last accepted list was not empty (it would clear it): the site
+    fails `empty-list-refused`, unless `options.allow_empty`.
 
     With `locking` (and not on a dry run), each site's lock is taken before the `GET /outages` and
     released when its POST has settled; a site still held by another sync after `options.lock_wait_s`
@@ -86,6 +89,7 @@ async def sync_sites(
         check_site_id(site_id)
     unique = list(dict.fromkeys(site_ids))
     run = SitesRun(options, upstream, clock, on_site_done, many_sites=len(unique) > 1)
+    run.reports = reports
     started_at = clock()
     posting = not options.dry_run
     locks = locking.locks if locking is not None and posting else None

@@ -104,6 +104,18 @@ def list_reports(
     return ReportPage(reports, more_after)
 
 
+def last_accepted_total(connection: sa.Connection, site_id: str) -> int | None:
+    """The item count of the site's newest succeeded report; None if it has none."""
+    query = (
+        sa.select(site_reports.c.items_total)
+        .where(site_reports.c.site_id == site_id, site_reports.c.status == SiteStatus.SUCCEEDED.value)
+        .order_by(site_reports.c.started_at.desc(), site_reports.c.id.desc())
+        .limit(1)
+    )
+    total = connection.execute(query).scalar_one_or_none()
+    return None if total is None else int(total)
+
+
 def get_report(connection: sa.Connection, report_id: str) -> StoredReport:
     """The report with its stored items, by id or unique id prefix; ReportNotFound otherwise."""
     query = sa.select(site_reports, *_RUN_COLUMNS).join_from(site_reports, runs)

@@ -88,6 +88,10 @@ class SqlStore:
                 raise  # nothing was posted yet: the caller stops the run
             self._spool(report, exc)
 
+    def last_accepted_total(self, site_id: str) -> int | None:
+        with self._read() as connection:
+            return reports.last_accepted_total(connection, site_id)
+
     def list_reports(
         self, where: ReportFilter, *, limit: int, after: ReportCursor | None = None
     ) -> ReportPage:

@@ -223,6 +223,9 @@ class _ObservedReports:
         self._inner = inner
         self._telemetry = telemetry
 
+    def last_accepted_total(self, site_id: str) -> int | None:
+        return self._inner.last_accepted_total(site_id)
+
     def save_run(self, report: RunReport) -> None:
         tracing = self._telemetry.tracing
         with tracing.store_span("save_run") if tracing is not None else nullcontext():

@@ -37,8 +37,10 @@ class ApiState:
     telemetry: Telemetry
     syncs: BackgroundSyncs = field(default_factory=BackgroundSyncs)
 
-    def sync_options(self, *, dry_run: bool = False, skip_invalid: bool = False) -> SyncOptions:
-        return replace(self.options, dry_run=dry_run, skip_invalid=skip_invalid)
+    def sync_options(
+        self, *, dry_run: bool = False, skip_invalid: bool = False, allow_empty: bool = False
+    ) -> SyncOptions:
+        return replace(self.options, dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
 
 
 def configured_token(settings: Settings) -> bytes | None:

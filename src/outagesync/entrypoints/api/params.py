@@ -25,3 +25,10 @@ SkipInvalid = Annotated[
     bool,
     Query(description="Drop invalid upstream records (listed in the report) instead of failing the site."),
 ]
+AllowEmpty = Annotated[
+    bool,
+    Query(
+        description="Post an empty list even when the site's last accepted list was not empty (this "
+        "clears it); without it, such a site fails `empty-list-refused`."
+    ),
+]

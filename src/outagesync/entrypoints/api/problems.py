@@ -59,6 +59,7 @@ PROBLEMS: dict[str, ProblemType] = {
         ProblemType(404, errors.SiteNotManaged.code, "Site not managed"),
         ProblemType(409, errors.SiteAlreadyManaged.code, "Site already managed"),
         ProblemType(409, errors.SiteBusy.code, "Another sync of the site is running"),
+        ProblemType(409, errors.EmptyListRefused.code, "An empty list would clear the site's list"),
         ProblemType(503, errors.RunInterrupted.code, "The run was interrupted"),
     )
 }

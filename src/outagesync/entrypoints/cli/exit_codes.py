@@ -39,6 +39,7 @@ EXIT_CODES: dict[str, ExitCode] = {
     errors.SiteNotManaged.code: ExitCode.FAILED,
     errors.SiteAlreadyManaged.code: ExitCode.FAILED,
     errors.SiteBusy.code: ExitCode.FAILED,
+    errors.EmptyListRefused.code: ExitCode.FAILED,
     errors.RunInterrupted.code: ExitCode.INTERRUPTED,
 }
 

@@ -14,10 +14,14 @@ from outagesync.defaults import CONCURRENCY, DEFAULT_SINCE, DEFAULT_SITE
 from outagesync.entrypoints.cli.console import fail, print_json, stderr
 from outagesync.entrypoints.cli.exit_codes import ExitCode
 from outagesync.entrypoints.run import Stopped, run_to_value
-from outagesync.errors import InvalidInput, OutageSyncError
+from outagesync.errors import ConfigError, InvalidInput, OutageSyncError
 
 # a pipe or a file has no width to respect: one line per site in the run table
 PIPED_WIDTH = 140
+NOTHING_TO_SYNC = (
+    "nothing to sync: --all found no enabled managed site; add one with `outagesync sites add SITE_ID` "
+    "(or enable one with `outagesync sites update SITE_ID --enable`)"
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -71,8 +75,19 @@ def sync(
             help="Run without the report database (nothing recorded; site locks only on this machine).",
         ),
     ] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Post an empty list even when the site's last accepted list was not empty (clears it).",
+        ),
+    ] = False,
 ) -> None:
     """Fetch outages and site info, keep the site's outages since the cutoff, name them, and post them.
+
+    An empty list is not posted for a site whose last accepted list was not empty (it would clear it):
+    the site fails empty-list-refused, unless --allow-empty. --all with no enabled managed site is a
+    configuration error (exit 2).
 
     One sync per site at a time: a site another sync holds is waited for (OUTAGESYNC_LOCK_WAIT, default
     30 s), then fails as site-busy. The run is recorded before anything is posted; if the report
@@ -98,6 +113,7 @@ def sync(
             sandbox=sandbox,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
+            allow_empty=allow_empty,
             store_reports=not no_store,
             err=err,
         )
@@ -114,8 +130,6 @@ def sync(
         err.print(f"report stored; see it with: outagesync {hint}")
     if report.storage_error is not None:
         err.print(f"[red]error[/]: the run report could not be stored: {escape(report.storage_error)}")
-    if all_sites and not report.sites:
-        err.print("nothing to sync: no enabled managed site (add one with `outagesync sites add SITE_ID`)")
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
@@ -131,6 +145,7 @@ def _run_sync(
     sandbox: bool,
     dry_run: bool,
     skip_invalid: bool,
+    allow_empty: bool,
     store_reports: bool,
     err: Console,
 ) -> RunReport:
@@ -138,11 +153,17 @@ def _run_sync(
 
     from outagesync import bootstrap
     from outagesync.domain.models import Trigger
+    from outagesync.services.sites import list_sites
     from outagesync.services.sync import Locking, sync_managed_sites, sync_sites
 
     telemetry = bootstrap.build_telemetry(settings)
     options = bootstrap.sync_options(
-        settings, trigger=Trigger.CLI, dry_run=dry_run, skip_invalid=skip_invalid, observer=telemetry
+        settings,
+        trigger=Trigger.CLI,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        allow_empty=allow_empty,
+        observer=telemetry,
     )
     store = bootstrap.build_store(settings)
     reports = bootstrap.observed_reports(store, telemetry) if store_reports else None
@@ -183,6 +204,8 @@ def _run_sync(
 
     context = bootstrap.embedded_sandbox(settings) if sandbox else nullcontext(settings)
     try:
+        if site_ids is None and not list_sites(sites=store, enabled_only=True, limit=1):
+            raise ConfigError(NOTHING_TO_SYNC)
         with context as active:
             return run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
     finally:
@@ -211,7 +234,7 @@ def _show(report: RunReport, *, json_output: bool, dry_run: bool) -> None:
         print_json(run_report_to_dict(report))
         return
     from outagesync.entrypoints.cli.render.console import stdout
-    from outagesync.entrypoints.cli.render.runs import render_items, render_run
+    from outagesync.entrypoints.cli.render.runs import render_items, render_run, render_would_post
 
     out = stdout(piped_width=PIPED_WIDTH)
     if dry_run:
@@ -219,6 +242,8 @@ def _show(report: RunReport, *, json_output: bool, dry_run: bool) -> None:
             if site.items:
                 render_items(site, out)
     render_run(report, out)
+    if dry_run:
+        render_would_post(report, out)
 
 
 def _now() -> datetime:

@@ -24,7 +24,7 @@ from outagesync.entrypoints.api.deps import (
     require_api_key,
     require_token,
 )
-from outagesync.entrypoints.api.params import DryRun, Since, SiteIdPath, SkipInvalid
+from outagesync.entrypoints.api.params import AllowEmpty, DryRun, Since, SiteIdPath, SkipInvalid
 from outagesync.entrypoints.api.problems import (
     PROBLEMS,
     failed_site_response,
@@ -106,9 +106,10 @@ async def sync_one(
     since: Since = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
+    allow_empty: AllowEmpty = False,
     prefer: PreferHeader = None,
 ) -> Response | Report:
-    options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid)
+    options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
 
     async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
         return await sync_site(
@@ -149,9 +150,10 @@ async def sync_all(
     state: StateDep,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
+    allow_empty: AllowEmpty = False,
     prefer: PreferHeader = None,
 ) -> Response | Run:
-    options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid)
+    options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
 
     async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
         return await sync_managed_sites(

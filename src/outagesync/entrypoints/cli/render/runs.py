@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from outagesync.defaults import INVALID_RECORDS_SHOWN
-from outagesync.domain.models import RunReport, SiteResult
+from outagesync.domain.models import RunReport, SiteResult, SiteStatus
 from outagesync.entrypoints.cli.render.styles import SHORT_ID, styled_status
 
 
@@ -36,7 +36,8 @@ def render_run(report: RunReport, console: Console) -> None:
     console.print(table)
     for site in report.sites:
         if site.error is not None:
-            console.print(f"[red]{escape(site.site_id)}[/]: {escape(site.error.message)}", highlight=False)
+            message = f"[red]{escape(site.site_id)}[/]: {escape(site.error.message)}"
+            console.print(message, highlight=False, soft_wrap=True)  # one line, for grep
         for record in site.invalid_records[:INVALID_RECORDS_SHOWN]:
             console.print(
                 f"[yellow]{site.site_id}[/]: skipped invalid record: {escape(str(record))}", highlight=False
@@ -48,7 +49,7 @@ def render_run(report: RunReport, console: Console) -> None:
 
 def render_items(site: SiteResult, console: Console, *, limit: int = 200) -> None:
     """The items that would be posted (dry run)."""
-    table = Table(title=f"{site.site_id}: {len(site.items)} outages would be posted", title_justify="left")
+    table = Table(title=f"{escape(site.site_id)}: {_would_post(site)}", title_justify="left")
     for column in ("id", "name", "begin", "end"):
         table.add_column(column)
     for item in site.items[:limit]:
@@ -56,6 +57,21 @@ def render_items(site: SiteResult, console: Console, *, limit: int = 200) -> Non
     console.print(table)
     if len(site.items) > limit:
         console.print(f"… {len(site.items) - limit} more (use --json to see them all)")
+
+
+def render_would_post(report: RunReport, console: Console) -> None:
+    """One line per computed site of a dry run: what a sync would post (for 0: that it clears the list)."""
+    for site in report.sites:
+        if site.status is SiteStatus.DRY_RUN:
+            line = f"{escape(site.site_id)}: {_would_post(site)}"
+            if not site.items:
+                line += " (posting [] would clear the site's list; refused if it was not empty)"
+            console.print(line, highlight=False)
+
+
+def _would_post(site: SiteResult) -> str:
+    count = len(site.items)
+    return f"would post {count:,} outage{'' if count == 1 else 's'}"
 
 
 def _calls(site: SiteResult) -> str:
