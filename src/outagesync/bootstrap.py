@@ -65,6 +65,7 @@ async def open_upstream(settings: Settings, telemetry: Telemetry | None = None) 
 
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise ConfigError(NO_API_KEY)
+    redact_in_logs(settings.api_key.get_secret_value())
     process = _process(telemetry)
     policy = RetryPolicy(
         max_attempts=settings.max_attempts,
@@ -191,6 +192,21 @@ def configure_json_logging(level: int) -> None:
     from outagesync.adapters.telemetry.logs import configure_json_logging as configure
 
     configure(level)
+
+
+def configure_logging(verbosity: int, *, json_lines: bool) -> None:
+    """The CLI's logs on stderr: -1 (-q) errors only, 0 warnings, 1 (-v) our steps, 2 (-vv) library
+    debug logs too; secrets masked in every line."""
+    from outagesync.adapters.telemetry.logs import configure_logging as configure
+
+    configure(verbosity, json_lines=json_lines)
+
+
+def redact_in_logs(secret: str) -> None:
+    """Mask `secret` in every log line from now on."""
+    from outagesync.adapters.telemetry.logs import redact
+
+    redact(secret)
 
 
 def json_logs() -> bool:

@@ -62,8 +62,21 @@ def test_a_failing_multi_site_sync_logs_json_lines_only(sandbox: Sandbox, tmp_pa
     run_id = re.search(r"run ([0-9a-f]{12}): partial", done.stdout)  # the table shows 12 digits
     assert run_id is not None, done.stdout
 
-    retries = [r for r in records if r["logger"] == "outagesync.upstream"]
+    upstream = [r for r in records if r["logger"] == "outagesync.upstream"]
+    retries = [r for r in upstream if r["level"] == "warning"]
     assert len(retries) == 1
+    steps = sorted(r["event"].split(" in ")[0] for r in upstream if r["level"] == "info")  # -v: each answer
+    assert steps == sorted(
+        [
+            "GET /outages: 200",
+            "GET /site-info/norwich-pear-tree: 200",
+            "GET /site-info/kingfisher: 500",
+            "GET /site-info/kingfisher: 200",
+            f"GET /site-info/{unknown}: 404",
+            "POST /site-outages/norwich-pear-tree: 200",
+            "POST /site-outages/kingfisher: 200",
+        ]
+    )
     retry = retries[0]
     assert retry["level"] == "warning"
     assert retry["event"].startswith("GET /site-info: server error 500; retry 1 in ")

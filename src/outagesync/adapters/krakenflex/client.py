@@ -197,8 +197,10 @@ class KrakenFlexClient:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
+                    started = self._monotonic()
                     with _counting(attempts):
                         response, content, decoded = await self._send(method, path, body, headers, stream_to)
+                    self._log_answer(f"{method} /{path}", endpoint, response.status_code, attempts, started)
                     _raise_for_status(response, content, endpoint, site_id, attempts)
                     return _Answer(response, content, decoded, attempts)
         except _Transient as exc:
@@ -210,6 +212,17 @@ class KrakenFlexClient:
                 retry_after_s=exc.retry_after_s,
             ) from None
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    def _log_answer(self, request: str, endpoint: str, status: int, attempt: int, started: float) -> None:
+        """-v: one line per response, e.g. `GET /site-info/kingfisher: 200 in 12 ms (attempt 1/5)`."""
+        if log.isEnabledFor(logging.INFO):
+            elapsed_ms = (self._monotonic() - started) * 1000
+            max_attempts = self._policy.max_attempts
+            log.info(
+                "%s: %d in %.0f ms (attempt %d/%d)",
+                *(request, status, elapsed_ms, attempt, max_attempts),
+                extra={"endpoint": endpoint, "attempt": attempt},
+            )
 
     def _before_sleep(self, endpoint: str, rs: RetryCallState) -> None:
         _log_retry(endpoint, rs)

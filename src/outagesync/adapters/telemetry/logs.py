@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -45,16 +46,83 @@ class JsonFormatter(logging.Formatter):
                 line[name] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # formatted (and redacted) already by Redacting
+            line["exception"] = record.exc_text
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
 def configure_json_logging(level: int) -> None:
     """The root logger writes JSON lines at `level` on stderr (text is `logging.basicConfig`'s)."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    _install(JsonFormatter(), level)
+
+
+def configure_logging(verbosity: int, *, json_lines: bool) -> None:
+    """Logs on stderr for the CLI's -q/-v/-vv: -1 errors only; 0 warnings; 1 our own steps at INFO
+    (the `outagesync` loggers; other libraries stay at WARNING); 2 every library's DEBUG too. Secrets
+    (`x-api-key` and bearer values, and each value given to `redact`) are masked in every line."""
+    formatter = JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT)
+    root_level = logging.ERROR if verbosity < 0 else logging.DEBUG if verbosity >= 2 else logging.WARNING
+    _install(formatter, root_level)
+    ours = logging.getLogger("outagesync")
+    ours.setLevel(logging.ERROR if verbosity < 0 else logging.INFO if verbosity == 1 else logging.NOTSET)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_SECRET_PATTERNS = re.compile(
+    r"(?i)((?:x-api-key|authorization)[\"']?\s*[:=,]\s*[\"']?(?:b[\"'])?(?:bearer\s+)?)([^\s\"',)]+)"
+)
+_secrets: set[str] = set()  # values never to print; logging is process-wide, so is this
+
+
+def redact(secret: str) -> None:
+    """Mask `secret` in every log line from now on (an API key, a token, a password)."""
+    if len(secret.strip()) >= 4:  # a shorter "secret" would mask ordinary text
+        _secrets.add(secret)
+        _secrets.add(secret.strip())
+
+
+def redacted(text: str) -> str:
+    """`text` with the header values of secrets and every registered secret replaced by `***`."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _SECRET_PATTERNS.sub(lambda m: m.group(1) + "***", text)
+
+
+class Redacting(logging.Filter):
+    """Rewrites each record's message (and traceback) with secrets masked, before any formatter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redacted(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info:
+            record.exc_text = redacted(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class _Stderr(logging.StreamHandler[Any]):
+    """Writes to whatever `sys.stderr` is when a record comes (a test runner may swap it meanwhile)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def _install(formatter: logging.Formatter, level: int) -> None:
+    """Our one handler on the root logger (replacing the one installed before; others stay)."""
+    handler = _Stderr()
+    handler.setFormatter(formatter)
+    handler.addFilter(Redacting())
     root = logging.getLogger()
     for existing in list(root.handlers):
-        root.removeHandler(existing)
+        if isinstance(existing, _Stderr):
+            root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
 

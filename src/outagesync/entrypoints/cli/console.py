@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -23,16 +24,32 @@ if TYPE_CHECKING:
     from outagesync.services.ports import Store
 
 
-def stderr() -> Console:
+_quiet: ContextVar[bool] = ContextVar("outagesync_cli_quiet", default=False)
+
+
+def set_quiet(quiet: bool) -> None:
+    """`--quiet`: from now on, `stderr()` prints nothing but errors (`stderr(error=True)`)."""
+    _quiet.set(quiet)
+
+
+def is_quiet() -> bool:
+    return _quiet.get()
+
+
+def stderr(*, error: bool = False) -> Console:
     """A console for messages on stderr; soft wrap keeps each message one line, for grep. With JSON logs
-    (`--log-format json`), each line it prints is a log record instead, so stderr is JSON lines only."""
+    (`--log-format json`), each line it prints is a log record instead, so stderr is JSON lines only.
+    With --quiet, only a console for errors (`error=True`) prints anything."""
     from rich.console import Console
 
     from outagesync import bootstrap
 
+    quiet = is_quiet() and not error
     if bootstrap.json_logs():
-        return Console(file=LogLines(), highlight=False, soft_wrap=True, no_color=True, width=10_000)
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+        return Console(
+            file=LogLines(), highlight=False, soft_wrap=True, no_color=True, width=10_000, quiet=quiet
+        )
+    return Console(stderr=True, highlight=False, soft_wrap=True, quiet=quiet)
 
 
 class LogLines(io.StringIO):
@@ -73,7 +90,7 @@ def fail(exc: OutageSyncError) -> NoReturn:
     """Print `error: <message>` on stderr and exit with the error's exit code."""
     from rich.markup import escape
 
-    stderr().print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
+    stderr(error=True).print(f"[red]error[/]: {escape(str(exc))}", highlight=False)
     raise typer.Exit(exit_code_of(exc)) from None
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-import sys
+import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from outagesync import __version__
+from outagesync.entrypoints.cli.console import set_quiet
 from outagesync.entrypoints.cli.db import db_app
 from outagesync.entrypoints.cli.reports import reports_app
 from outagesync.entrypoints.cli.sandbox import sandbox_command
@@ -17,7 +18,24 @@ from outagesync.entrypoints.cli.serve import serve_command
 from outagesync.entrypoints.cli.sites import sites_app
 from outagesync.entrypoints.cli.sync import sync
 
+
+class _GlobalFlagsAnywhere(TyperGroup):
+    """`-v`, `-vv`, `-q` (and their long forms) are global options, accepted before or after the
+    command: `outagesync sync -v` is `outagesync -v sync` (up to a `--`)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # a click Context
+        end = args.index("--") if "--" in args else len(args)
+        hoisted = [arg for arg in args[:end] if _is_global_flag(arg)]
+        rest = [arg for arg in args[:end] if not _is_global_flag(arg)]
+        return super().parse_args(ctx, [*hoisted, *rest, *args[end:]])
+
+
+def _is_global_flag(arg: str) -> bool:
+    return re.fullmatch(r"-v+|--verbose|-q|--quiet", arg) is not None
+
+
 app = typer.Typer(
+    cls=_GlobalFlagsAnywhere,
     name="outagesync",
     help="Keep each energy site's outage list on the KrakenFlex platform correct.",
     no_args_is_help=True,
@@ -46,8 +64,18 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More logs on stderr (-vv: debug).")
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="More on stderr: -v our steps (requests, statuses, attempts, waits), -vv library debug "
+            "logs too (secrets masked). Before or after the command.",
+        ),
     ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only errors (and what --json asks for).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
@@ -60,17 +88,12 @@ def _main(
         ),
     ] = LogFormat.TEXT,
 ) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    if log_format is LogFormat.JSON:
-        from outagesync import bootstrap
+    from outagesync import bootstrap
 
-        bootstrap.configure_json_logging(level)
-    else:
-        logging.basicConfig(
-            level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-    if verbose < 2:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    if quiet and verbose:
+        raise typer.BadParameter("give -v or -q, not both", param_hint="'--quiet'")
+    bootstrap.configure_logging(-1 if quiet else verbose, json_lines=log_format is LogFormat.JSON)
+    set_quiet(quiet)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from outagesync.defaults import CONCURRENCY, DEFAULT_SINCE, DEFAULT_SITE
-from outagesync.entrypoints.cli.console import fail, print_json, stderr
+from outagesync.entrypoints.cli.console import fail, is_quiet, print_json, stderr
 from outagesync.entrypoints.cli.exit_codes import ExitCode
 from outagesync.entrypoints.run import Stopped, run_to_value
 from outagesync.errors import ConfigError, InvalidInput, OutageSyncError
@@ -124,17 +124,22 @@ def sync(
     except Stopped as stop:
         why = "terminated (SIGTERM)" if stop.signum == signal.SIGTERM else "hung up (SIGHUP)"
         _stopped(err, why, ExitCode.TERMINATED if stop.signum == signal.SIGTERM else ExitCode.HUNG_UP)
-    _show(report, json_output=json_output, dry_run=dry_run)
+    if is_quiet() and not json_output:
+        _show_errors(report)
+    else:
+        _show(report, json_output=json_output, dry_run=dry_run)
     if report.storage_error is None and report.sites and not json_output and not no_store:
         hint = f"reports show {report.sites[0].report_id}" if len(report.sites) == 1 else "reports list"
         err.print(f"report stored; see it with: outagesync {hint}")
     if report.storage_error is not None:
-        err.print(f"[red]error[/]: the run report could not be stored: {escape(report.storage_error)}")
+        message = f"[red]error[/]: the run report could not be stored: {escape(report.storage_error)}"
+        stderr(error=True).print(message)
     raise typer.Exit(ExitCode.OK if report.ok else ExitCode.FAILED)
 
 
 def _stopped(err: Console, why: str, code: ExitCode) -> NoReturn:
-    err.print(f"[yellow]{why}[/]: sites not finished are recorded as interrupted in the report")
+    message = f"[yellow]{why}[/]: sites not finished are recorded as interrupted in the report"
+    stderr(error=True).print(message)
     raise typer.Exit(code) from None
 
 
@@ -225,6 +230,16 @@ def _progress(err: Console, total: int) -> Iterator[Callable[[SiteResult], None]
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("syncing sites", total=total)
         yield lambda _result: progress.advance(task)
+
+
+def _show_errors(report: RunReport) -> None:
+    """--quiet: one `error:` line on stderr per site that did not succeed, nothing else."""
+    from rich.markup import escape
+
+    err = stderr(error=True)
+    for site in report.sites:
+        if site.error is not None:
+            err.print(f"[red]error[/]: {escape(site.site_id)}: {escape(site.error.message)}")
 
 
 def _show(report: RunReport, *, json_output: bool, dry_run: bool) -> None:
