@@ -25,7 +25,7 @@ def test_env_example_documents_every_setting() -> None:
     missing = [
         _variables(field)[0] for field in Settings.model_fields if not documented & set(_variables(field))
     ]
-    assert missing == []
+    assert missing == [], f"add these settings to .env.example (with their default): {missing}"
 
 
 def test_the_image_and_the_stack_name_the_commands_that_exist() -> None:
