@@ -144,8 +144,14 @@ class SandboxProcess:
         return int(self.ready["outages_body_bytes"])
 
     def env(self) -> dict[str, str]:
-        """The environment of a client pointed at this sandbox."""
-        return {**os.environ, "KRAKENFLEX_API_URL": self.url, "KRAKENFLEX_API_KEY": self.ready["api_key"]}
+        """The environment of a client pointed at this sandbox.
+
+        Bytecode is cached as an installed program's is (a warm-up run writes it): with
+        PYTHONDONTWRITEBYTECODE set, as on some development machines, every run of an editable install
+        compiles our modules from source again (about 0.1 s).
+        """
+        inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        return {**inherited, "KRAKENFLEX_API_URL": self.url, "KRAKENFLEX_API_KEY": self.ready["api_key"]}
 
     def request_log(self) -> list[dict[str, Any]]:
         """Every upstream request the sandbox answered so far (its /_sandbox/requests read-back)."""
