@@ -83,6 +83,7 @@ async def open_upstream(settings: Settings, telemetry: Telemetry | None = None) 
         max_connections=settings.concurrency + 1,
         on_retry=process.on_retry if process is not None else None,
         event_hooks=process.upstream_hooks() if process is not None else None,
+        ca_bundle=settings.ca_bundle,
     )
     async with client:
         yield process.traced(client) if process is not None else client

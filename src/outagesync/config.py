@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import unicodedata
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ class Settings(BaseSettings):
     concurrency: int = Field(defaults.CONCURRENCY, ge=1, le=256)
     lock_wait: float = Field(defaults.LOCK_WAIT_S, ge=0, le=86400)
     sync_wait: float = Field(defaults.SYNC_WAIT_S, ge=0, le=3600)
+    ca_bundle: str | None = None  # a PEM file of CAs to verify the upstream's HTTPS certificate with
     database_url: str | None = None
     api_token: SecretStr | None = None
     trusted_proxies: str | None = None  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
@@ -95,6 +97,24 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value.strip()
+
+    @field_validator("api_key")
+    @classmethod
+    def _usable_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """No whitespace or control characters (an x-api-key header cannot carry them, and they are
+        usually a stray space or newline from a copy). Never echoes the key."""
+        key = value.get_secret_value() if value is not None else ""
+        if any(char.isspace() or unicodedata.category(char).startswith("C") for char in key):
+            raise ValueError(
+                "contains whitespace or control characters (a stray space or newline from a copy and "
+                "paste?): set the key alone (it is not shown here)"
+            )
+        return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _optional_path(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
     @field_validator("api_token")
     @classmethod
@@ -209,6 +229,8 @@ def _describe(exc: ValidationError) -> str:
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:
     field = str(loc[0]) if loc else "?"
+    if field.isupper():  # the variable the user set (an alias such as KRAKENFLEX_API_URL)
+        return field
     aliases = {"api_url": "KRAKENFLEX_API_URL", "api_key": "KRAKENFLEX_API_KEY"}
     if field.startswith(("otel_", "sentry_", "rollbar_")):
         return field.upper()

@@ -13,6 +13,8 @@ import asyncio
 import io
 import logging
 import random
+import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -40,6 +42,7 @@ from outagesync.domain.models import (
 from outagesync.domain.payload import payload_length, payload_pieces
 from outagesync.errors import (
     ApiKeyRejected,
+    ConfigError,
     InvalidUpstreamData,
     PayloadRejected,
     UnknownSite,
@@ -107,6 +110,7 @@ class KrakenFlexClient:
         on_wait: Callable[[str, float], None] | None = None,
         on_retry: RetryHook | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self._policy = policy or RetryPolicy()
         self._monotonic = monotonic
@@ -124,8 +128,10 @@ class KrakenFlexClient:
             event_hooks=event_hooks,
             # A plain-HTTP base URL (the sandbox) never negotiates TLS (redirects are not followed), so
             # the CA bundle is not loaded for it: 30-60 ms of start-up. HTTPS is always verified.
-            verify=not base_url.lower().startswith("http://"),
+            verify=_verify(base_url, ca_bundle),
         )
+        url = self._http.base_url
+        self._host = f"{url.host}:{url.port}" if url.port else url.host
 
     async def __aenter__(self) -> Self:
         return self
@@ -203,6 +209,10 @@ class KrakenFlexClient:
                     self._log_answer(f"{method} /{path}", endpoint, response.status_code, attempts, started)
                     _raise_for_status(response, content, endpoint, site_id, attempts)
                     return _Answer(response, content, decoded, attempts)
+        except _NotRetried as exc:
+            raise UpstreamUnavailable(
+                f"{endpoint}: {exc}", endpoint=endpoint, attempts=state.attempts + 1
+            ) from None
         except _Transient as exc:
             raise UpstreamUnavailable(
                 f"{endpoint}: {exc.reason}; {state.why_stopped()}",
@@ -254,10 +264,10 @@ class KrakenFlexClient:
                 received = await _read(response)
             finally:
                 await response.aclose()
-        except httpx.TimeoutException:
-            raise _Transient("timed out") from None
+        except httpx.TimeoutException as exc:
+            raise _Transient(_timeout_reason(exc, self._host)) from None
         except httpx.TransportError as exc:
-            raise _Transient(f"connection failed ({type(exc).__name__})") from None
+            raise _transport_failure(exc, self._host) from None
         if response.is_success and method == "GET" and _is_cut_off(received):
             raise _Transient(_CUT_OFF)
         return response, received, None
@@ -386,13 +396,96 @@ def _raise_for_status(
         raise _Transient("rate limited (429)", status=status, retry_after_s=_retry_after(response))
     message = _message_of(content) or response.reason_phrase
     where = _Where(endpoint=endpoint, attempts=attempts, status=status)
+    if status == 403 and response.headers.get("x-amzn-errortype", "").startswith(_NO_ROUTE):
+        raise UpstreamRejected(
+            f"{endpoint}: 403 {message} from {_shown(response)}: the API has no such path, so the URL is "
+            f"wrong; check the path of KRAKENFLEX_API_URL (the default is {defaults.DEFAULT_API_URL})",
+            **where,
+        )
     if status == 403:
         raise ApiKeyRejected(f"{endpoint}: the API key was rejected (403); check KRAKENFLEX_API_KEY", **where)
+    if status == 404 and not _is_json(content):
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        raise UpstreamRejected(
+            f"{endpoint}: 404 from {_shown(response)} with a non-JSON body ({kind}): this is probably not "
+            "the KrakenFlex API; check KRAKENFLEX_API_URL",
+            **where,
+        )
     if status == 404:
         raise UnknownSite(f"unknown site: {site_id} ({endpoint}: 404 {message})", **where)
     if status == 400:
         raise PayloadRejected(message, **where)
     raise UpstreamRejected(f"{endpoint}: the upstream refused the request: {status} {message}", **where)
+
+
+_NO_ROUTE = "MissingAuthenticationTokenException"  # API Gateway: no route for this path and method
+_CA_HINT = "set OUTAGESYNC_CA_BUNDLE (or SSL_CERT_FILE) to a PEM file of the CA that signed its certificate"
+
+
+class _NotRetried(Exception):
+    """A failure that repeating cannot fix (a certificate that does not verify); its text is the reason."""
+
+
+def _verify(base_url: str, ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """What httpx verifies HTTPS with: `ca_bundle`'s CAs if given, else its default (SSL_CERT_FILE or
+    certifi); nothing for plain HTTP. ConfigError naming OUTAGESYNC_CA_BUNDLE if it cannot be loaded."""
+    if base_url.lower().startswith("http://"):
+        return False
+    if not ca_bundle:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+        raise ConfigError(f"OUTAGESYNC_CA_BUNDLE: cannot load {ca_bundle!r}: {reason}") from None
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and the ones it was raised from or during, innermost last."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _timeout_reason(exc: httpx.TimeoutException, host: str) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"timed out connecting to {host}"
+    return f"timed out waiting for {host}"
+
+
+def _transport_failure(exc: httpx.TransportError, host: str) -> _Transient | _NotRetried:
+    """What went wrong on the way to `host`, in words; a certificate failure is not retried."""
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            why = cause.verify_message or cause.reason or str(cause)
+            return _NotRetried(f"TLS verification of {host} failed: {why}; {_CA_HINT}")
+        if isinstance(cause, ssl.SSLError):  # e.g. not TLS at all on that port, or cut during the handshake
+            return _Transient(f"connection failed: TLS handshake with {host} failed: {cause.reason or cause}")
+        if isinstance(cause, socket.gaierror):
+            return _Transient(f"connection failed: the name {host.rsplit(':', 1)[0]} was not resolved (DNS)")
+        if isinstance(cause, ConnectionRefusedError):
+            return _Transient(f"connection refused by {host} (is the URL's port right?)")
+        if isinstance(cause, ConnectionResetError):
+            return _Transient(f"connection reset by {host}")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return _Transient(f"connection closed by {host} before a complete response")
+    return _Transient(f"connection to {host} failed ({type(exc).__name__}: {exc})")
+
+
+def _shown(response: httpx.Response) -> str:
+    """The request's URL without its query, for messages."""
+    return str(response.request.url.copy_with(query=None))
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 def _retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
