@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import os
+import re
 import unicodedata
+from collections.abc import Container
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -235,6 +239,53 @@ def _setting_name(loc: tuple[int | str, ...]) -> str:
     if field.startswith(("otel_", "sentry_", "rollbar_")):
         return field.upper()
     return aliases.get(field, f"OUTAGESYNC_{field.upper()}")
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveSetting:
+    """One setting as `config show` tells it: the variable, its value (secrets masked), its source."""
+
+    variable: str
+    value: str
+    source: str  # "flag", "environment", ".env file", "SSM parameter <name>", "default"
+
+
+def effective_settings(settings: Settings, *, flags: Container[str] = ()) -> list[EffectiveSetting]:
+    """Every setting's value and where it came from; secrets masked ("***"), passwords in URLs too.
+    `flags`: the fields a command-line flag set."""
+    from dotenv import dotenv_values  # pydantic-settings' own .env reader
+
+    environment = {name.upper(): value for name, value in os.environ.items()}
+    env_file = settings.model_config.get("env_file")
+    dotenv = {
+        name.upper(): value
+        for name, value in (dotenv_values(str(env_file)) if isinstance(env_file, str) else {}).items()
+    }
+    from_ssm = settings.ssm_sources()
+    found = []
+    for field, info in type(settings).model_fields.items():
+        alias = info.validation_alias
+        names = alias.choices if isinstance(alias, AliasChoices) else [alias or f"OUTAGESYNC_{field.upper()}"]
+        variables = [str(name) for name in names]
+        variable, source = variables[0], "default"
+        if field in flags:
+            source = "flag"
+        elif variable in from_ssm:
+            source = f"SSM parameter {from_ssm[variable]}"
+        elif set_in := [name for name in variables if name in environment]:
+            variable, source = set_in[0], "environment"
+        elif set_in := [name for name in variables if name in dotenv]:
+            variable, source = set_in[0], ".env file"
+        found.append(EffectiveSetting(variable, _shown(getattr(settings, field)), source))
+    return found
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return "***" if value.get_secret_value() else ""
+    if value is None:
+        return ""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", str(value))  # a password in a URL
 
 
 # Secrets that may come from SSM Parameter Store: field -> (its variable, the variable naming its parameter).

@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from outagesync import __version__
+from outagesync.entrypoints.cli.configuration import config_app
 from outagesync.entrypoints.cli.console import set_quiet
 from outagesync.entrypoints.cli.db import db_app
 from outagesync.entrypoints.cli.reports import reports_app
@@ -48,6 +49,7 @@ app.command("serve")(serve_command)
 app.add_typer(reports_app, name="reports")
 app.add_typer(sites_app, name="sites")
 app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
 
 
 class LogFormat(StrEnum):

@@ -1,0 +1,38 @@
+"""`outagesync config show`: every effective setting, where it came from, secrets masked."""
+
+from __future__ import annotations
+
+import typer
+
+from outagesync.entrypoints.cli.console import fail, print_json
+from outagesync.entrypoints.cli.options import JsonFlag
+from outagesync.errors import OutageSyncError
+
+config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
+
+
+@config_app.command("show")
+def show_config(json_output: JsonFlag = False) -> None:
+    """Every effective setting, its value and where it came from (environment, .env file, SSM parameter,
+    default); secrets masked as ***. An invalid setting is an error naming it (exit 2).
+
+    Examples:
+
+        outagesync config show
+
+        outagesync config show --json | jq '.settings[] | select(.source != "default")'
+    """
+    from outagesync.config import effective_settings, load_settings
+
+    try:
+        settings = effective_settings(load_settings())
+    except OutageSyncError as exc:
+        fail(exc)
+    if json_output:
+        print_json(
+            {"settings": [{"variable": s.variable, "value": s.value, "source": s.source} for s in settings]}
+        )
+        return
+    width = max(len(f"{s.variable}={s.value}") for s in settings)
+    for setting in settings:
+        typer.echo(f"{f'{setting.variable}={setting.value}':<{width}}  # {setting.source}")
