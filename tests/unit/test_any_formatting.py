@@ -158,3 +158,16 @@ def test_outages_of_devices_no_site_has_are_dropped_once_the_devices_are_known()
     assert {o.id for o in decoded.outages[-50:]} == {"d1"}  # the second half: d1's only
     assert decoded.foreign_count + decoded.released_count + len(decoded.outages) == 400
     assert 0 < decoded.foreign_count < 300
+
+
+@pytest.mark.parametrize("padding", [b"", b" " * 100_000, b"\r\n" * 3])
+def test_a_body_is_cut_off_only_if_it_does_not_end_with_the_bracket_it_opened(padding: bytes) -> None:
+    body = (
+        padding + b'[{"id": "d", "begin": "2022-01-01T00:00:00Z", "end": "2022-01-02T00:00:00Z"}]' + padding
+    )
+    whole, cut = OutagesDecoder(), OutagesDecoder()
+    for start in range(0, len(body), 1000):
+        whole.feed(body[start : start + 1000])
+    cut.feed(body[: len(padding) + 40])
+    assert (whole.looks_cut_off(), cut.looks_cut_off()) == (False, True)
+    assert len(whole.finish().outages) == 1

@@ -75,8 +75,8 @@ class OutagesDecoder:
         self._offset = 0  # where the buffer starts in the body
         self._scan_from = chunk_bytes  # where in the buffer to look for the next separator
         self._state = "start"  # start -> array (after its "[") | not-array
-        self._head = b""
-        self._tail = b""
+        self._first = b""  # the body's first and last bytes that are not whitespace
+        self._last = b""
         self._index = 0  # records decoded so far
         self._kept = PackedOutages()
         self._invalid: list[InvalidRecord] = []
@@ -89,9 +89,10 @@ class OutagesDecoder:
         """The next bytes of the body; decodes every whole piece they complete."""
         if not data:
             return
-        if len(self._head) < 64:
-            self._head += data[:64]
-        self._tail = (self._tail + data[-64:])[-64:]
+        if not self._first and (text := data.lstrip(_WHITESPACE)):
+            self._first = text[:1]
+        if text := data.rstrip(_WHITESPACE):
+            self._last = text[-1:]
         self._buffer += data
         if self._state == "start":
             self._start()
@@ -107,8 +108,7 @@ class OutagesDecoder:
 
     def looks_cut_off(self) -> bool:
         """The body so far does not end with the bracket it opened: it was cut off on the way."""
-        head, tail = self._head.lstrip(_WHITESPACE)[:1], self._tail.rstrip(_WHITESPACE)[-1:]
-        return (head, tail) not in ((b"[", b"]"), (b"{", b"}"))
+        return (self._first, self._last) not in ((b"[", b"]"), (b"{", b"}"))
 
     def finish(self) -> DecodedOutages:
         """Decode what is left (the last records and the closing bracket) and return the outages."""
