@@ -13,6 +13,7 @@ from outagesync import __version__
 from outagesync.entrypoints.cli.configuration import config_app
 from outagesync.entrypoints.cli.console import set_quiet
 from outagesync.entrypoints.cli.db import db_app
+from outagesync.entrypoints.cli.doctor import doctor_command
 from outagesync.entrypoints.cli.reports import reports_app
 from outagesync.entrypoints.cli.sandbox import sandbox_command
 from outagesync.entrypoints.cli.serve import serve_command
@@ -46,6 +47,7 @@ app = typer.Typer(
 app.command("sync")(sync)
 app.command("sandbox")(sandbox_command)
 app.command("serve")(serve_command)
+app.command("doctor")(doctor_command)
 app.add_typer(reports_app, name="reports")
 app.add_typer(sites_app, name="sites")
 app.add_typer(db_app, name="db")
