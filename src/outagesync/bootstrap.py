@@ -5,7 +5,7 @@ Adapters are imported inside the functions, so that a command loads only what it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 
@@ -195,12 +195,12 @@ def configure_json_logging(level: int) -> None:
     configure(level)
 
 
-def configure_logging(verbosity: int, *, json_lines: bool) -> None:
+def configure_logging(verbosity: int, *, json_lines: bool) -> Callable[[], None]:
     """The CLI's logs on stderr: -1 (-q) errors only, 0 warnings, 1 (-v) our steps, 2 (-vv) library
-    debug logs too; secrets masked in every line."""
+    debug logs too; secrets masked in every line. Returns how to undo it (when the command ends)."""
     from outagesync.adapters.telemetry.logs import configure_logging as configure
 
-    configure(verbosity, json_lines=json_lines)
+    return configure(verbosity, json_lines=json_lines)
 
 
 def redact_in_logs(secret: str) -> None:

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -56,15 +57,27 @@ def configure_json_logging(level: int) -> None:
     _install(JsonFormatter(), level)
 
 
-def configure_logging(verbosity: int, *, json_lines: bool) -> None:
+def configure_logging(verbosity: int, *, json_lines: bool) -> Callable[[], None]:
     """Logs on stderr for the CLI's -q/-v/-vv: -1 errors only; 0 warnings; 1 our own steps at INFO
     (the `outagesync` loggers; other libraries stay at WARNING); 2 every library's DEBUG too. Secrets
-    (`x-api-key` and bearer values, and each value given to `redact`) are masked in every line."""
+    (`x-api-key` and bearer values, and each value given to `redact`) are masked in every line. Returns
+    how to undo it."""
     formatter = JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT)
     root_level = logging.ERROR if verbosity < 0 else logging.DEBUG if verbosity >= 2 else logging.WARNING
+    root, ours = logging.getLogger(), logging.getLogger("outagesync")
+    before = root.level, ours.level
     _install(formatter, root_level)
-    ours = logging.getLogger("outagesync")
     ours.setLevel(logging.ERROR if verbosity < 0 else logging.INFO if verbosity == 1 else logging.NOTSET)
+
+    def undo() -> None:
+        """Back to the logging of before (a command run in-process, e.g. by a test, leaves none)."""
+        for handler in list(root.handlers):
+            if isinstance(handler, _Stderr):
+                root.removeHandler(handler)
+        root.setLevel(before[0])
+        ours.setLevel(before[1])
+
+    return undo
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -67,6 +67,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     verbose: Annotated[
         int,
         typer.Option(
@@ -96,7 +97,8 @@ def _main(
 
     if quiet and verbose:
         raise typer.BadParameter("give -v or -q, not both", param_hint="'--quiet'")
-    bootstrap.configure_logging(-1 if quiet else verbose, json_lines=log_format is LogFormat.JSON)
+    undo = bootstrap.configure_logging(-1 if quiet else verbose, json_lines=log_format is LogFormat.JSON)
+    ctx.call_on_close(undo)  # a command run in-process (tests, the Python API) leaves no handler behind
     set_quiet(quiet)
 
 
