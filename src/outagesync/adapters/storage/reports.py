@@ -6,6 +6,7 @@ Functions take an open connection; the store owns transactions and error transla
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from outagesync.domain.models import (
 )
 from outagesync.domain.payload import payload_digest
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, RunInfo, StoredReport
-from outagesync.errors import ReportNotFound
+from outagesync.errors import InvalidInput, ReportNotFound
 from outagesync.presenters.json import items_to_builtins, site_counts
 
 _RUN_COLUMNS = (runs.c.trigger, runs.c.status.label("run_status"), runs.c.dry_run)
@@ -84,7 +85,9 @@ def _site_row(site: SiteResult, run_id: str, items_max: int) -> dict[str, Any]:
 def list_reports(
     connection: sa.Connection, where: ReportFilter, *, limit: int, after: ReportCursor | None
 ) -> ReportPage:
-    """Reports matching `where`, newest first (by started_at, then id), without their items."""
+    """Reports matching `where`, newest first (by started_at, then id), without their items. A run id
+    of 8+ characters may be a prefix (tables show 12): InvalidInput if it starts more than one run id."""
+    where = _with_whole_run_id(connection, where)
     columns = [column for column in site_reports.c if column.name != "items"]
     query = sa.select(*columns, *_RUN_COLUMNS).join_from(site_reports, runs).where(*_conditions(where))
     if after is not None:
@@ -133,6 +136,7 @@ def get_report(connection: sa.Connection, report_id: str) -> StoredReport:
 
 def delete_reports(connection: sa.Connection, where: ReportFilter) -> int:
     """Delete the matching site reports (and runs left without any); how many site reports went."""
+    where = _with_whole_run_id(connection, where)
     deleted = connection.execute(sa.delete(site_reports).where(*_conditions(where))).rowcount
     orphan = ~sa.exists().where(site_reports.c.run_id == runs.c.id)
     connection.execute(sa.delete(runs).where(orphan))
@@ -143,6 +147,21 @@ def delete_report(connection: sa.Connection, report_id: str) -> None:
     """Delete one site report (and its run if it was the last); ReportNotFound if there is none."""
     if delete_reports(connection, ReportFilter(report_id=report_id)) == 0:
         raise ReportNotFound(f"no report with id {report_id!r}")
+
+
+def _with_whole_run_id(connection: sa.Connection, where: ReportFilter) -> ReportFilter:
+    """`where` with its run id prefix (8+ characters, not a whole run id) replaced by the run id it starts;
+    unchanged when none does. InvalidInput when several do."""
+    prefix = where.run_id
+    if prefix is None or len(prefix) < REPORT_ID_MIN_PREFIX:
+        return where
+    if connection.execute(sa.select(runs.c.id).where(runs.c.id == prefix)).first() is not None:
+        return where
+    query = sa.select(runs.c.id).where(runs.c.id.startswith(prefix, autoescape=True)).limit(2)
+    found = connection.execute(query).scalars().all()
+    if len(found) > 1:
+        raise InvalidInput(f"more than one run id starts with {prefix!r}: give more of it")
+    return replace(where, run_id=found[0]) if found else where
 
 
 def _conditions(where: ReportFilter) -> Sequence[sa.ColumnElement[bool]]:
