@@ -266,7 +266,8 @@ def test_db_upgrade_and_current(database_file: Path) -> None:
     before = _run("db", "current")
     assert before.exit_code == 0
     assert "revision: none" in before.stdout
-    assert not database_file.exists() or "run `outagesync db upgrade`" in before.stdout
+    assert "run `outagesync db upgrade`" in before.stdout
+    assert not database_file.exists()  # looking does not create the database
     upgraded = _run("db", "upgrade")
     assert upgraded.exit_code == 0
     assert f"database: sqlite:///{database_file}" in upgraded.stdout

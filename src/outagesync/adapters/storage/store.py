@@ -198,11 +198,13 @@ class SqlStore:
             self._migrated = self._keeps_head = False
 
     def current_revision(self) -> str | None:
-        """The schema revision of the database, None if it was never migrated."""
-        with storage_errors(self.url):
-            self._prepare_file()
-            with self._engine.connect() as connection:
-                return read_revision(connection)
+        """The schema revision of the database, None if it was never migrated. A SQLite file that does
+        not exist is not created (`db current` only looks)."""
+        path = sqlite_path(self.url) if self.url.get_backend_name() == "sqlite" else None
+        if path is not None and not path.exists():
+            return None
+        with storage_errors(self.url), self._engine.connect() as connection:
+            return read_revision(connection)
 
     def head_revision(self) -> str:
         return HEAD_REVISION
