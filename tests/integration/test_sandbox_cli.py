@@ -61,6 +61,9 @@ def test_help_documents_every_option() -> None:
     ("args", "message"),
     [
         (["--fault-target", "outages"], "fault target"),
+        (["--fault-target", "GET /nonsense"], "matches no upstream request"),
+        (["--fault-target", "POST /outages"], "matches no upstream request"),
+        (["--fault-target", "PUT"], "matches no upstream request"),
         (["--fail-rate", "1.5"], "--fail-rate"),
         (["--outages", "10", "--dataset", __file__], "either --dataset or --outages"),
     ],

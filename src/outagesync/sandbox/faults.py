@@ -40,6 +40,21 @@ class Target:
         in_path = not prefix or path == prefix or path.startswith(prefix + "/")
         return in_path and self.method in (None, method)
 
+    def reaches_an_endpoint(self) -> bool:
+        """Whether any upstream request can match: a target no request matches is a mistake."""
+        prefix = self.path_prefix.rstrip("/")
+        for method, root in _ENDPOINTS:
+            if self.method not in (None, method):
+                continue
+            if not prefix or root == prefix or root.startswith(prefix + "/"):
+                return True
+            if root != "/outages" and prefix.startswith(root + "/"):  # one site's requests
+                return True
+        return False
+
+
+_ENDPOINTS = (("GET", "/outages"), ("GET", "/site-info"), ("POST", "/site-outages"))
+
 
 def _check_rate(rate: float) -> None:
     if not 0.0 <= rate <= 1.0:

@@ -150,9 +150,15 @@ def sandbox_command(
     if json_style not in JSON_STYLES:
         raise typer.BadParameter(f"use one of {', '.join(JSON_STYLES)}", param_hint="--json-style")
     try:
-        Target.parse(fault_target)
+        target = Target.parse(fault_target)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--fault-target") from None
+    if not target.reaches_an_endpoint():
+        raise typer.BadParameter(
+            f"{fault_target!r} matches no upstream request; the sandbox serves GET /outages, "
+            "GET /site-info/SITE_ID and POST /site-outages/SITE_ID",
+            param_hint="--fault-target",
+        )
     if dataset is not None and outages is not None:
         raise typer.BadParameter("give either --dataset or --outages, not both", param_hint="--dataset")
     data = _load_data(dataset, outages, devices, sites, seed)
