@@ -78,20 +78,10 @@ class SitesRun:
         self._infos_pending: set[str] = set()  # sites whose info has not arrived (or failed) yet
         self._device_ids: set[str] = set()
         self._devices_known: frozenset[str] | None = None
-        self._selecting: set[str] = set()  # sites that have not selected their items yet
 
     def expect_site_infos(self, site_ids: list[str]) -> None:
-        """The sites whose infos the run waits for before it knows every device it can post for, and
-        that will select from the decoded outages."""
+        """The sites whose infos the run waits for before it knows every device it can post for."""
         self._infos_pending = set(site_ids)
-        self._selecting = set(site_ids)
-
-    def _done_with_outages(self, site_id: str) -> None:
-        """Once every site has its selection, the index of the decoded outages is let go (the items
-        refer to the outages themselves: packed, they are what the items are read from)."""
-        self._selecting.discard(site_id)
-        if not self._selecting and self._outages is not None and self._outages.done():
-            self._index = None
 
     def _info_settled(self, site_id: str, site: SiteInfo | None) -> None:
         if site is not None:
@@ -166,7 +156,6 @@ class SitesRun:
         except OutageSyncError as exc:  # before the POST: nothing was sent for this site
             result = self._failed(partial, calls, exc)
         finally:
-            self._done_with_outages(site_id)
             await self._release(site_id)
         self.options.observer.site_done(self.run_id, result)
         if self.on_site_done is not None:
@@ -200,7 +189,6 @@ class SitesRun:
             invalid_records=tuple(decoded.invalid),
             items=as_sequence(selection.items),
         )
-        self._done_with_outages(site_id)  # after `fetched` was counted
         if self.options.dry_run:
             return replace(partial, status=SiteStatus.DRY_RUN, finished_at=self.clock(), calls=dict(calls))
         if not selection.items and not self.options.allow_empty:
