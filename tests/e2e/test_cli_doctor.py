@@ -53,7 +53,7 @@ def test_everything_passes_and_nothing_is_posted(
         "ok   configuration: valid",
         f"ok   KrakenFlex API: {sandbox.url} answers like the KrakenFlex API",
         "ok   API key: accepted",
-        f"ok   report database: sqlite:///{tmp_path}/reports.db: reachable, schema at 0003",
+        f"ok   report database: sqlite:///{tmp_path}/reports.db: reachable, schema at 0004",
     ]
     assert [(r.method, r.path) for r in sandbox.requests] == [("GET", "/site-info/norwich-pear-tree")]
 
@@ -69,7 +69,7 @@ def test_a_wrong_key_and_an_empty_database_fail_with_their_fixes(
         f"ok   KrakenFlex API: {sandbox.url} answers like the KrakenFlex API",
         "FAIL API key: GET /site-info: the API key was rejected (403); check KRAKENFLEX_API_KEY",
         KEY_FIX,
-        f"FAIL report database: sqlite:///{tmp_path}/reports.db: schema empty (never migrated), not at 0003",
+        f"FAIL report database: sqlite:///{tmp_path}/reports.db: schema empty (never migrated), not at 0004",
         "     fix: run `outagesync db upgrade`",
     ]
 

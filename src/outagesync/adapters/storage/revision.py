@@ -13,7 +13,7 @@ from sqlalchemy import exc
 from outagesync.adapters.storage.engine import is_missing_schema
 from outagesync.adapters.storage.tables import VERSION_TABLE
 
-HEAD_REVISION = "0003"  # the newest migration shipped (a test checks it is Alembic's head)
+HEAD_REVISION = "0004"  # the newest migration shipped (a test checks it is Alembic's head)
 _SELECT = sa.text(f"SELECT version_num FROM {VERSION_TABLE}")  # noqa: S608 (a constant name)
 
 

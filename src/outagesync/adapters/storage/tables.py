@@ -95,6 +95,8 @@ runs = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime, nullable=False),
     sa.Column("settings_digest", sa.String(64), nullable=False),
+    sa.Column("upstream_url", sa.String(2000), nullable=True),  # base URL, no credentials (0004)
+    sa.Column("sandbox", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 site_reports = sa.Table(
@@ -117,6 +119,7 @@ site_reports = sa.Table(
     sa.Column("calls", JSONText, nullable=False),  # [{"endpoint": "GET /outages", "attempts": 1}, ...]
     sa.Column("post_status", sa.Integer, nullable=True),
     sa.Column("upstream_message", EscapedText, nullable=True),
+    sa.Column("upstream_detail", JSONText, nullable=True),  # the 4xx answer beyond its message (0004)
     sa.Column("error_code", sa.String(100), nullable=True),  # outagesync.errors codes, e.g. unknown-site
     sa.Column("error_message", EscapedText, nullable=True),
     sa.Column("items", JSONText, nullable=False),  # at most the items limit, in posted order
@@ -136,6 +139,8 @@ managed_sites = sa.Table(
     sa.Column("name", sa.String(200), nullable=True),
     sa.Column("since", UTCDateTime, nullable=True),
     sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("allow_empty", sa.Boolean, nullable=False, server_default=sa.false()),  # (0004)
+    sa.Column("schedule", sa.String(200), nullable=True),  # cron, for the queue's periodic syncs (0004)
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
