@@ -1,13 +1,15 @@
-"""Use cases on stored run reports: list (paged, filtered), show, delete. Inputs are checked here.
+"""Use cases on stored run reports: list (paged, filtered), show, diff, delete. Inputs are checked here.
 
 Plain functions over a ReportHistory port; they never print, read settings or know about HTTP or exit codes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from outagesync.defaults import REPORTS_PAGE_SIZE
+from outagesync.domain.diff import ItemsDiff, diff_items
 from outagesync.domain.ids import check_report_id, check_site_id
 from outagesync.domain.models import SiteStatus
 from outagesync.domain.reports import (
@@ -46,6 +48,44 @@ def list_reports(
 def get_report(report_id: str, *, reports: ReportHistory) -> StoredReport:
     """The site report with its stored items; ReportNotFound if there is none with that id."""
     return reports.get_report(check_report_id(report_id))
+
+
+def last_accepted(
+    site_id: str, *, reports: ReportHistory, before: datetime | None = None
+) -> StoredReport | None:
+    """The site's newest report whose list the upstream accepted (started before `before` if given), with
+    its stored items; None if it has none."""
+    where = _filter(site_id, SiteStatus.SUCCEEDED, None, None, before)
+    page = reports.list_reports(where, limit=1, after=None)
+    return reports.get_report(page.reports[0].report_id) if page.reports else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportsDiff:
+    """What changed from `before`'s list to `after`'s. `before` None: the site had no accepted list
+    before `after` (every item is added). `complete` is False when a report's stored items were cut
+    to the store's items limit: the diff then covers the stored items only."""
+
+    before: StoredReport | None
+    after: StoredReport
+    items: ItemsDiff
+
+    @property
+    def complete(self) -> bool:
+        return not (self.after.items_truncated or (self.before is not None and self.before.items_truncated))
+
+
+def diff_reports(report_id: str, other_id: str | None = None, *, reports: ReportHistory) -> ReportsDiff:
+    """`report_id` → `other_id`: how the second report's list differs from the first's. With one id: how
+    that report's list differs from the site's previous accepted list (ReportNotFound for an unknown id)."""
+    first = get_report(report_id, reports=reports)
+    if other_id is None:
+        before = last_accepted(first.site.site_id, reports=reports, before=first.site.started_at)
+        after = first
+    else:
+        before, after = first, get_report(other_id, reports=reports)
+    previous = before.site.items if before is not None else ()
+    return ReportsDiff(before, after, diff_items(previous, after.site.items))
 
 
 def clear_reports(
