@@ -20,6 +20,7 @@ from outagesync.domain.models import (
     SiteResult,
     Trigger,
 )
+from outagesync.domain.fleet import SiteActivity
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, StoredReport
 from outagesync.domain.sites import SiteChanges
 
@@ -113,6 +114,16 @@ class ReportHistory(Protocol):
     def delete_report(self, report_id: str) -> None: ...  # ReportNotFound
 
 
+class FleetHistory(Protocol):
+    """The reports summed up per site, for the fleet overview: a few queries whatever the number of sites.
+    Failures raise `StorageError`."""
+
+    def site_activity(self, *, failures_from: datetime, trend: int) -> list[SiteActivity]:
+        """Every site with reports: its newest report, its newest success, its failed reports started
+        at or after `failures_from`, the statuses of its `trend` newest reports."""
+        ...
+
+
 class SiteStore(Protocol):
     """The managed sites, listed by site id. Failures raise `StorageError`."""
 
@@ -164,7 +175,7 @@ class StoreAdmin(Protocol):
         ...
 
 
-class Store(ReportStore, ReportHistory, SiteStore, StoreAdmin, Protocol):
+class Store(ReportStore, ReportHistory, FleetHistory, SiteStore, StoreAdmin, Protocol):
     """Everything one database holds, as bootstrap builds it; `dispose` closes its connections."""
 
     def open_locks(self) -> SiteLocks:

@@ -19,7 +19,7 @@ from types import TracebackType
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
-from outagesync.adapters.storage import reports, sites
+from outagesync.adapters.storage import fleet, reports, sites
 from outagesync.adapters.storage.engine import (
     WRITE_OPTION,
     is_missing_schema,
@@ -33,6 +33,7 @@ from outagesync.adapters.storage.locks import FileLocks, PostgresLocks, ProcessL
 from outagesync.adapters.storage.revision import HEAD_REVISION, read_revision
 from outagesync.adapters.storage.spool import Spool, default_spool_directory
 from outagesync.defaults import REPORT_ITEMS_MAX
+from outagesync.domain.fleet import SiteActivity
 from outagesync.domain.models import ManagedSite, RunReport, RunStatus, SiteStatus
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, StoredReport
 from outagesync.domain.sites import SiteChanges
@@ -102,6 +103,10 @@ class SqlStore:
     def get_report(self, report_id: str) -> StoredReport:
         with self._read() as connection:
             return self._live(reports.get_report(connection, report_id))
+
+    def site_activity(self, *, failures_from: datetime, trend: int) -> list[SiteActivity]:
+        with self._read() as connection:
+            return fleet.site_activity(connection, failures_from=failures_from, trend=trend)
 
     def open_locks(self) -> Locks:
         """A lock holder for one run (see locks.py): advisory locks on PostgreSQL, files beside SQLite."""
