@@ -171,7 +171,7 @@ def test_reports_show_includes_the_posted_items(database_file: Path) -> None:
 def test_reports_show_of_an_unknown_id_fails(database_file: Path) -> None:
     result = _run("reports", "show", "0123abcd")
     assert (result.exit_code, result.stdout) == (1, "")
-    assert "error: no report with id '0123abcd'" in result.stderr
+    assert "error: no report or run with id '0123abcd'" in result.stderr
 
 
 def test_reports_clear_needs_yes(database_file: Path) -> None:
@@ -196,11 +196,11 @@ def test_reports_clear_deletes_what_matches(database_file: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("reports", "list", "--before", "yesterday"), "'yesterday' is not ISO 8601"),
+        (("reports", "list", "--before", "yesterday"), "'yesterday' is neither ISO 8601 nor an age"),
         (("reports", "list", "--limit", "0"), "invalid limit 0"),
         (("reports", "list", "--status", "fine"), "invalid status 'fine'"),
         (("reports", "list", "--cursor", "nope"), "invalid cursor"),
-        (("reports", "clear", "--before", "2024-02-30", "--yes"), "is not ISO 8601"),
+        (("reports", "clear", "--before", "2024-02-30", "--yes"), "is neither ISO 8601 nor an age"),
         (("sites", "add", "bad/site"), "invalid site id 'bad/site'"),
         (("sites", "add", "kingfisher", "--since", "soon"), "'soon' is not ISO 8601"),
         (("sites", "update", "kingfisher", "--since", "2023-01-01", "--clear-since"), "not both"),

@@ -5,7 +5,8 @@ The cutoff rule compares `begin` as an instant; the raw text is never rewritten 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 _fromisoformat = datetime.fromisoformat
 
@@ -39,3 +40,28 @@ def parse_cutoff(text: str) -> datetime:
 def isoformat(moment: datetime) -> str:
     """UTC, millisecond precision, `Z`: the upstream's own timestamp form."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_DURATION = re.compile(r"(?:\d+[wdhms])+")
+_DURATION_PART = re.compile(r"(\d+)([wdhms])")
+_UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """A duration such as `90d`, `12h`, `30m`, `1h30m` (units w, d, h, m, s); ValueError otherwise."""
+    compact = text.strip().lower()
+    if not _DURATION.fullmatch(compact):
+        raise ValueError(f"{text!r} is not a duration: use e.g. 90d, 12h, 30m or 1h30m")
+    seconds = sum(int(count) * _UNIT_SECONDS[unit] for count, unit in _DURATION_PART.findall(compact))
+    if seconds > 100 * 366 * 86_400:
+        raise ValueError(f"{text!r} is too long a duration: at most 100 years")
+    return timedelta(seconds=seconds)
+
+
+def parse_time_filter(text: str, now: datetime) -> datetime:
+    """A time in a filter: ISO 8601 (no offset: UTC), or a duration meaning that long before `now`
+    (`7d`: seven days ago). ValueError otherwise."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        return parse_cutoff(text)

@@ -11,10 +11,12 @@ from typing import Any
 
 import msgspec
 
+from outagesync.domain.diff import ItemsDiff
 from outagesync.domain.models import ManagedSite, RunReport, SiteOutage, SiteResult
 from outagesync.domain.reports import ReportPage, StoredReport
 from outagesync.domain.timestamps import isoformat
 from outagesync.presenters.cursors import next_cursor
+from outagesync.services.reports import ReportsDiff, SiteDiff
 
 
 def items_to_builtins(items: Sequence[SiteOutage]) -> list[dict[str, str]]:
@@ -86,6 +88,64 @@ def report_page_to_dict(page: ReportPage) -> dict[str, Any]:
     }
 
 
+def run_reports_to_dict(reports: Sequence[StoredReport]) -> dict[str, Any]:
+    """Every site report of one run (`reports show RUN_ID`): the run's id and its reports, without items."""
+    return {
+        "run_id": reports[0].run.run_id if reports else None,
+        "reports": [stored_report_to_dict(report) for report in reports],
+    }
+
+
+def items_diff_to_dict(diff: ItemsDiff) -> dict[str, Any]:
+    """Added, removed and changed items (each change with its `before`, `after` and changed `fields`)."""
+    return {
+        "added": items_to_builtins(diff.added),
+        "removed": items_to_builtins(diff.removed),
+        "changed": [
+            {
+                "before": msgspec.to_builtins(change.before),
+                "after": msgspec.to_builtins(change.after),
+                "fields": list(change.fields),
+            }
+            for change in diff.changed
+        ],
+        "unchanged": diff.unchanged,
+    }
+
+
+def reports_diff_to_dict(diff: ReportsDiff) -> dict[str, Any]:
+    """`reports diff`: the two reports compared (ids and when) and what changed between their lists."""
+
+    def side(report: StoredReport | None) -> dict[str, Any] | None:
+        if report is None:
+            return None
+        return {
+            "id": report.report_id,
+            "run_id": report.run.run_id,
+            "site_id": report.site.site_id,
+            "status": report.site.status.value,
+            "started_at": isoformat(report.site.started_at),
+            "items_total": report.items_total,
+        }
+
+    return {
+        "before": side(diff.before),
+        "after": side(diff.after),
+        "complete": diff.complete,
+        **items_diff_to_dict(diff.items),
+    }
+
+
+def site_diff_to_dict(diff: SiteDiff) -> dict[str, Any]:
+    """`sync --diff --json`: a site's diff against the list last accepted before the run."""
+    before = diff.before
+    return {
+        "against_report": before.report_id if before is not None else None,
+        "complete": diff.complete,
+        **items_diff_to_dict(diff.items),
+    }
+
+
 def preview_to_dict(site: SiteResult, *, limit: int) -> dict[str, Any]:
     """What a sync of the site would post now (a dry run's result), its first `limit` items."""
     return {
@@ -105,6 +165,7 @@ def managed_site_to_dict(site: ManagedSite) -> dict[str, Any]:
         "name": site.name,
         "since": isoformat(site.since) if site.since else None,
         "enabled": site.enabled,
+        "schedule": site.schedule,
         "created_at": isoformat(site.created_at),
         "updated_at": isoformat(site.updated_at),
     }

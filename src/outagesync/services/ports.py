@@ -109,6 +109,8 @@ class ReportHistory(Protocol):
 
     def get_report(self, report_id: str) -> StoredReport: ...  # ReportNotFound
 
+    def count_reports(self, where: ReportFilter) -> int: ...
+
     def delete_reports(self, where: ReportFilter) -> int: ...
 
     def delete_report(self, report_id: str) -> None: ...  # ReportNotFound

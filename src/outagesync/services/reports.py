@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from outagesync.defaults import REPORTS_PAGE_SIZE
+from outagesync.defaults import MAX_PAGE_SIZE, REPORTS_PAGE_SIZE
 from outagesync.domain.diff import ItemsDiff, diff_items
 from outagesync.domain.ids import check_report_id, check_site_id
-from outagesync.domain.models import SiteStatus
+from outagesync.domain.models import RunReport, SiteStatus
 from outagesync.domain.reports import (
     ReportCursor,
     ReportFilter,
@@ -21,7 +21,7 @@ from outagesync.domain.reports import (
     check_limit,
     parse_site_status,
 )
-from outagesync.errors import InvalidInput
+from outagesync.errors import InvalidInput, ReportNotFound
 from outagesync.services.ports import ReportHistory
 
 
@@ -48,6 +48,46 @@ def list_reports(
 def get_report(report_id: str, *, reports: ReportHistory) -> StoredReport:
     """The site report with its stored items; ReportNotFound if there is none with that id."""
     return reports.get_report(check_report_id(report_id))
+
+
+def run_reports(run_id: str, *, reports: ReportHistory) -> tuple[StoredReport, ...]:
+    """Every site report of a run (by run id or a unique 8+ character prefix of one), without items, in
+    site order; ReportNotFound if no report has that run id."""
+    where = _filter(None, None, run_id, None, None)
+    found: list[StoredReport] = []
+    after: ReportCursor | None = None
+    while True:
+        page = reports.list_reports(where, limit=MAX_PAGE_SIZE, after=after)
+        found.extend(page.reports)
+        if page.more_after is None:
+            break
+        after = page.more_after
+    if not found:
+        raise ReportNotFound(f"no report or run with id {run_id!r}")
+    return tuple(sorted(found, key=lambda report: report.site.site_id))
+
+
+def find_reports(report_or_run_id: str, *, reports: ReportHistory) -> StoredReport | tuple[StoredReport, ...]:
+    """A report (with its items) by report id, else every site report of the run with that id; report
+    ids are looked up first. ReportNotFound if neither matches."""
+    try:
+        return get_report(report_or_run_id, reports=reports)
+    except ReportNotFound:
+        check_report_id(report_or_run_id)
+        return run_reports(report_or_run_id, reports=reports)
+
+
+def newest(*, reports: ReportHistory, site_id: str | None = None) -> StoredReport | tuple[StoredReport, ...]:
+    """The site's newest report (with its items); without a site, every report of the newest run.
+    ReportNotFound if there is none."""
+    page = reports.list_reports(_filter(site_id, None, None, None, None), limit=1, after=None)
+    if not page.reports:
+        where = f" for site {site_id}" if site_id is not None else ""
+        raise ReportNotFound(f"no report{where} yet")
+    last = page.reports[0]
+    if site_id is not None:
+        return reports.get_report(last.report_id)
+    return run_reports(last.run.run_id, reports=reports)
 
 
 def last_accepted(
@@ -86,6 +126,42 @@ def diff_reports(report_id: str, other_id: str | None = None, *, reports: Report
         before, after = first, get_report(other_id, reports=reports)
     previous = before.site.items if before is not None else ()
     return ReportsDiff(before, after, diff_items(previous, after.site.items))
+
+
+def count_reports(
+    *,
+    reports: ReportHistory,
+    site_id: str | None = None,
+    status: SiteStatus | str | None = None,
+    started_from: datetime | None = None,
+    started_before: datetime | None = None,
+) -> int:
+    """How many site reports match the filters (what `clear_reports` would delete)."""
+    return reports.count_reports(_filter(site_id, status, None, started_from, started_before))
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDiff:
+    """How a site's list in a run differs from the list the upstream last accepted before that run."""
+
+    site_id: str
+    before: StoredReport | None  # None: no accepted list before
+    items: ItemsDiff
+    complete: bool  # False: the earlier report's stored items were cut to the items limit
+
+
+def diff_run(report: RunReport, *, reports: ReportHistory) -> tuple[SiteDiff, ...]:
+    """For each site of the run that has a list (posted, or would be on a dry run): its diff against the
+    site's last accepted list from before the run (`sync --diff`)."""
+    diffs: list[SiteDiff] = []
+    for site in report.sites:
+        if not site.ok:
+            continue
+        before = last_accepted(site.site_id, reports=reports, before=site.started_at)
+        previous = before.site.items if before is not None else ()
+        complete = before is None or not before.items_truncated
+        diffs.append(SiteDiff(site.site_id, before, diff_items(previous, site.items), complete))
+    return tuple(diffs)
 
 
 def clear_reports(

@@ -134,6 +134,13 @@ def get_report(connection: sa.Connection, report_id: str) -> StoredReport:
     return _stored_report(row, with_items=True)
 
 
+def count_reports(connection: sa.Connection, where: ReportFilter) -> int:
+    """How many site reports match `where`."""
+    where = _with_whole_run_id(connection, where)
+    query = sa.select(sa.func.count()).select_from(site_reports).where(*_conditions(where))
+    return int(connection.execute(query).scalar_one())
+
+
 def delete_reports(connection: sa.Connection, where: ReportFilter) -> int:
     """Delete the matching site reports (and runs left without any); how many site reports went."""
     where = _with_whole_run_id(connection, where)

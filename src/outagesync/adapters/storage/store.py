@@ -146,6 +146,10 @@ class SqlStore:
             "that opens the database"
         ) from cause
 
+    def count_reports(self, where: ReportFilter) -> int:
+        with self._read() as connection:
+            return reports.count_reports(connection, where)
+
     def delete_reports(self, where: ReportFilter) -> int:
         with self._write() as connection:
             return reports.delete_reports(connection, where)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from outagesync.defaults import MAX_PAGE_SIZE, REPORTS_PAGE_SIZE_CLI
 from outagesync.entrypoints.cli.console import fail, open_store, print_json
-from outagesync.entrypoints.cli.options import DATE_HELP, STATUSES, JsonFlag, parse_date
+from outagesync.entrypoints.cli.options import STATUSES, WHEN_HELP, JsonFlag, parse_age, parse_when
 from outagesync.errors import InvalidInput
 
-reports_app = typer.Typer(help="Stored run reports: list, show, clear.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from outagesync.domain.reports import StoredReport
+
+reports_app = typer.Typer(help="Stored run reports: list, show, last, diff, clear.", no_args_is_help=True)
 
 
 @reports_app.command("list")
@@ -22,11 +25,13 @@ def list_reports(
     run: Annotated[str | None, typer.Option(help="Only the reports of this run id.")] = None,
     from_: Annotated[
         datetime | None,
-        typer.Option("--from", parser=parse_date, metavar="DATE", help=f"Started at or after ({DATE_HELP})."),
+        typer.Option("--from", parser=parse_when, metavar="WHEN", help=f"Started at or after ({WHEN_HELP})."),
     ] = None,
     before: Annotated[
         datetime | None,
-        typer.Option(parser=parse_date, metavar="DATE", help=f"Started before ({DATE_HELP})."),
+        typer.Option(
+            "--to", "--before", parser=parse_when, metavar="WHEN", help=f"Started before ({WHEN_HELP})."
+        ),
     ] = None,
     limit: Annotated[
         int, typer.Option(help=f"Reports per page, 1 to {MAX_PAGE_SIZE}.")
@@ -67,41 +72,131 @@ def show_report(
     report_id: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="A report id from `reports list` (a prefix of 8+ characters will do)."
+            metavar="ID",
+            help="A report id (one site's report, with its items) or a run id (all its sites), as printed; "
+            "a prefix of 8+ characters will do.",
         ),
     ],
     json_output: JsonFlag = False,
 ) -> None:
-    """One site report, with the items that were posted (or would have been, on a dry run)."""
+    """One site report with the items posted (or that would have been), or every site of one run."""
     from outagesync.services import reports
 
     with open_store() as store:
-        report = reports.get_report(report_id, reports=store)
+        found = reports.find_reports(report_id, reports=store)
+    _show_found(found, json_output=json_output)
+
+
+@reports_app.command("last")
+def last_report(
+    site: Annotated[
+        str | None, typer.Option(help="This site's newest report (default: the newest run).")
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """The newest report of a site, or every site of the newest run."""
+    from outagesync.services import reports
+
+    with open_store() as store:
+        found = reports.newest(reports=store, site_id=site)
+    _show_found(found, json_output=json_output)
+
+
+@reports_app.command("diff")
+def diff_reports(
+    first: Annotated[
+        str, typer.Argument(metavar="REPORT_ID", help="A report id (8+ character prefix will do).")
+    ],
+    second: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[REPORT_ID]",
+            help="A later report to compare with; default: compare REPORT_ID with the site's previous "
+            "accepted list.",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """What changed between two reports' lists: items added, removed, changed (end or name)."""
+    from outagesync.services import reports
+
+    with open_store() as store:
+        diff = reports.diff_reports(first, second, reports=store)
     if json_output:
-        from outagesync.presenters.json import stored_report_to_dict
+        from outagesync.presenters.json import reports_diff_to_dict
 
-        print_json(stored_report_to_dict(report))
+        print_json(reports_diff_to_dict(diff))
         return
-    from outagesync.entrypoints.cli.render.reports import render_report
+    from outagesync.entrypoints.cli.render.console import stdout
+    from outagesync.entrypoints.cli.render.diff import render_reports_diff
 
-    render_report(report)
+    render_reports_diff(diff, stdout())
+
+
+def _show_found(found: StoredReport | tuple[StoredReport, ...], *, json_output: bool) -> None:
+    if json_output:
+        from outagesync.presenters.json import run_reports_to_dict, stored_report_to_dict
+
+        print_json(
+            stored_report_to_dict(found) if not isinstance(found, tuple) else run_reports_to_dict(found)
+        )
+        return
+    from outagesync.entrypoints.cli.render.reports import render_report, render_report_page
+
+    if isinstance(found, tuple):
+        from outagesync.domain.reports import ReportPage
+
+        sites = f"{len(found):,} site{'' if len(found) == 1 else 's'}"
+        typer.echo(f"run {found[0].run.run_id}: {found[0].run.status.value}, {sites}")
+        render_report_page(ReportPage(found, None))
+    else:
+        render_report(found)
 
 
 @reports_app.command("clear")
 def clear_reports(
     site: Annotated[str | None, typer.Option(help="Only this site's reports.")] = None,
     status: Annotated[str | None, typer.Option(help=f"Only reports with this status: {STATUSES}.")] = None,
+    older_than: Annotated[
+        timedelta | None,
+        typer.Option(parser=parse_age, metavar="DURATION", help="Only reports started longer ago, e.g. 90d."),
+    ] = None,
     before: Annotated[
         datetime | None,
-        typer.Option(parser=parse_date, metavar="DATE", help=f"Only reports started before ({DATE_HELP})."),
+        typer.Option(
+            "--before",
+            "--to",
+            parser=parse_when,
+            metavar="WHEN",
+            help=f"Only reports started before ({WHEN_HELP}).",
+        ),
     ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the reports are deleted for good.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask: delete (for scripts; the reports go for good).")
+    ] = False,
 ) -> None:
-    """Delete stored reports (all of them unless filtered)."""
+    """Delete stored reports (all of them unless filtered); asks first on a terminal, else needs --yes."""
+    import sys
+    from datetime import UTC
+
     from outagesync.services import reports
 
-    if not yes:
-        fail(InvalidInput("`reports clear` deletes reports for good: add --yes to confirm"))
+    if older_than is not None:
+        cutoff = datetime.now(UTC) - older_than
+        before = cutoff if before is None else min(before, cutoff)
     with open_store() as store:
+        if not yes:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                fail(InvalidInput("`reports clear` deletes reports for good: add --yes to confirm"))
+            count = reports.count_reports(reports=store, site_id=site, status=status, started_before=before)
+            if count == 0:
+                typer.echo("no report matches: nothing to delete")
+                return
+            if not typer.confirm(
+                f"delete {count:,} report{'' if count == 1 else 's'} for good?", default=False
+            ):
+                typer.echo("nothing deleted")
+                raise typer.Exit(1)
         deleted = reports.clear_reports(reports=store, site_id=site, status=status, started_before=before)
-    typer.echo(f"deleted {deleted} report{'' if deleted == 1 else 's'}")
+    typer.echo(f"deleted {deleted:,} report{'' if deleted == 1 else 's'}")

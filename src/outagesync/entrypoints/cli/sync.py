@@ -6,7 +6,7 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -16,8 +16,6 @@ from outagesync.entrypoints.cli.exit_codes import ExitCode
 from outagesync.entrypoints.run import Stopped, run_to_value
 from outagesync.errors import ConfigError, InvalidInput, OutageSyncError
 
-# a pipe or a file has no width to respect: one line per site in the run table
-PIPED_WIDTH = 140
 NOTHING_TO_SYNC = (
     "nothing to sync: --all found no enabled managed site; add one with `outagesync sites add SITE_ID` "
     "(or enable one with `outagesync sites update SITE_ID --enable`)"
@@ -28,6 +26,7 @@ if TYPE_CHECKING:
 
     from outagesync.config import Settings
     from outagesync.domain.models import RunReport, SiteResult
+    from outagesync.services.reports import SiteDiff
 
 
 def sync(
@@ -82,6 +81,14 @@ def sync(
             help="Post an empty list even when the site's last accepted list was not empty (clears it).",
         ),
     ] = False,
+    diff: Annotated[
+        bool,
+        typer.Option(
+            "--diff",
+            help="Show, per site, what changes against its last accepted list (added, removed, changed "
+            "items); with --dry-run, before anything is posted.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch outages and site info, keep the site's outages since the cutoff, name them, and post them.
 
@@ -106,8 +113,12 @@ def sync(
         settings = load_settings(since=since, concurrency=concurrency)
         if all_sites and site_ids:
             raise InvalidInput("give site ids or --all, not both")
+        if diff and no_store:
+            raise InvalidInput(
+                "--diff compares with the report database's last accepted lists: drop --no-store"
+            )
         targets = None if all_sites else (site_ids or [DEFAULT_SITE])
-        report = _run_sync(
+        report, diffs = _run_sync(
             settings,
             targets,
             sandbox=sandbox,
@@ -115,6 +126,7 @@ def sync(
             skip_invalid=skip_invalid,
             allow_empty=allow_empty,
             store_reports=not no_store,
+            diff=diff,
             err=err,
         )
     except OutageSyncError as exc:
@@ -127,7 +139,7 @@ def sync(
     if is_quiet() and not json_output:
         _show_errors(report)
     else:
-        _show(report, json_output=json_output, dry_run=dry_run)
+        _show(report, json_output=json_output, dry_run=dry_run, diffs=diffs)
     if report.storage_error is None and report.sites and not json_output and not no_store:
         hint = f"reports show {report.sites[0].report_id}" if len(report.sites) == 1 else "reports list"
         err.print(f"report stored; see it with: outagesync {hint}")
@@ -152,8 +164,9 @@ def _run_sync(
     skip_invalid: bool,
     allow_empty: bool,
     store_reports: bool,
+    diff: bool,
     err: Console,
-) -> RunReport:
+) -> tuple[RunReport, tuple[SiteDiff, ...] | None]:
     from contextlib import nullcontext
 
     from outagesync import bootstrap
@@ -212,7 +225,12 @@ def _run_sync(
         if site_ids is None and not list_sites(sites=store, enabled_only=True, limit=1):
             raise ConfigError(NOTHING_TO_SYNC)
         with context as active:
-            return run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
+            report = run_to_value(run(active), stop_on=(signal.SIGTERM, signal.SIGHUP))
+        if not diff:
+            return report, None
+        from outagesync.services.reports import diff_run
+
+        return report, diff_run(report, reports=store)
     finally:
         store.dispose()
         telemetry.push()  # whatever happened: a run that failed to start is worth a metric too
@@ -242,23 +260,47 @@ def _show_errors(report: RunReport) -> None:
             err.print(f"[red]error[/]: {escape(site.site_id)}: {escape(site.error.message)}")
 
 
-def _show(report: RunReport, *, json_output: bool, dry_run: bool) -> None:
+def _show(
+    report: RunReport, *, json_output: bool, dry_run: bool, diffs: tuple[SiteDiff, ...] | None = None
+) -> None:
     if json_output:
-        from outagesync.presenters.json import run_report_to_dict
+        from outagesync.presenters.json import run_report_to_dict, site_diff_to_dict
 
-        print_json(run_report_to_dict(report))
+        data = run_report_to_dict(report)
+        for site_data, site_diff in _diffs_by_site(data["sites"], diffs):
+            site_data["diff"] = site_diff_to_dict(site_diff) if site_diff is not None else None
+        print_json(data)
         return
-    from outagesync.entrypoints.cli.render.console import stdout
+    from outagesync.entrypoints.cli.render.console import notes_for, stdout
     from outagesync.entrypoints.cli.render.runs import render_items, render_run, render_would_post
 
-    out = stdout(piped_width=PIPED_WIDTH)
+    out = stdout()
+    notes = notes_for(out)  # in a pipe, stdout has only the tab-separated rows (docs/cli.md)
     if dry_run:
         for site in report.sites:
             if site.items:
-                render_items(site, out)
-    render_run(report, out)
+                render_items(site, out, notes)
+    render_run(report, out, notes)
     if dry_run:
-        render_would_post(report, out)
+        render_would_post(report, notes)
+    if diffs is not None:
+        from outagesync.entrypoints.cli.render.diff import render_items_diff
+
+        for site_diff in diffs:
+            against = (
+                f"last accepted {site_diff.before.report_id}" if site_diff.before else "no accepted list"
+            )
+            verb = "would change" if dry_run else "changed"
+            render_items_diff(site_diff.items, out, title=f"{site_diff.site_id}: {verb} against {against}")
+
+
+def _diffs_by_site(
+    sites: list[dict[str, Any]], diffs: tuple[SiteDiff, ...] | None
+) -> list[tuple[dict[str, Any], SiteDiff | None]]:
+    if diffs is None:
+        return []
+    found = {site_diff.site_id: site_diff for site_diff in diffs}
+    return [(site, found.get(site["site_id"])) for site in sites]
 
 
 def _now() -> datetime:
