@@ -345,13 +345,19 @@ class FakeSiteStore:
         return site
 
     def add_site(
-        self, site_id: str, *, name: str | None = None, since: datetime | None = None, enabled: bool = True
+        self,
+        site_id: str,
+        *,
+        name: str | None = None,
+        since: datetime | None = None,
+        enabled: bool = True,
+        schedule: str | None = None,
     ) -> ManagedSite:
         with self._lock:
             if site_id in self.sites:
                 raise SiteAlreadyManaged(f"site {site_id!r} is already managed")
             now = self.clock()
-            site = ManagedSite(site_id, name, since, enabled, now, now)
+            site = ManagedSite(site_id, name, since, enabled, now, now, schedule)
             self.sites[site_id] = site
         return site
 
@@ -363,6 +369,7 @@ class FakeSiteStore:
                 name=site.name if changes.name is KEEP else changes.name,
                 since=site.since if changes.since is KEEP else changes.since,
                 enabled=site.enabled if changes.enabled is KEEP else changes.enabled,
+                schedule=site.schedule if changes.schedule is KEEP else changes.schedule,
                 updated_at=self.clock(),
             )
             self.sites[site_id] = site

@@ -123,6 +123,8 @@ class Trigger(StrEnum):
     CLI = "cli"
     API = "api"
     PYTHON = "python"  # the Python API (`import outagesync`)
+    QUEUE = "queue"  # a queue job (`enqueue`, POST /sync with OUTAGESYNC_EXECUTION=queue, a retry)
+    SCHEDULE = "schedule"  # a queue job a site's cron schedule enqueued
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,3 +229,4 @@ class ManagedSite:
     enabled: bool
     created_at: datetime
     updated_at: datetime
+    schedule: str | None = None  # cron (UTC) of the queue's periodic syncs; None: OUTAGESYNC_SCHEDULE's

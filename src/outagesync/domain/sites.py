@@ -24,7 +24,8 @@ class SiteChanges:
     name: str | Keep | None = KEEP
     since: datetime | Keep | None = KEEP
     enabled: bool | Keep = KEEP
+    schedule: str | Keep | None = KEEP  # None clears it (the default schedule applies again)
 
     @property
     def is_empty(self) -> bool:
-        return self.name is KEEP and self.since is KEEP and self.enabled is KEEP
+        return self.name is KEEP and self.since is KEEP and self.enabled is KEEP and self.schedule is KEEP

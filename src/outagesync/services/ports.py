@@ -136,7 +136,13 @@ class SiteStore(Protocol):
     def get_site(self, site_id: str) -> ManagedSite: ...  # SiteNotManaged
 
     def add_site(
-        self, site_id: str, *, name: str | None = None, since: datetime | None = None, enabled: bool = True
+        self,
+        site_id: str,
+        *,
+        name: str | None = None,
+        since: datetime | None = None,
+        enabled: bool = True,
+        schedule: str | None = None,
     ) -> ManagedSite: ...  # SiteAlreadyManaged
 
     def update_site(self, site_id: str, changes: SiteChanges) -> ManagedSite: ...  # SiteNotManaged

@@ -10,6 +10,7 @@ from datetime import datetime
 from outagesync.domain.ids import check_name, check_site_id
 from outagesync.domain.models import ManagedSite
 from outagesync.domain.reports import check_aware, check_limit
+from outagesync.domain.schedules import check_schedule
 from outagesync.domain.sites import KEEP, Keep, SiteChanges
 from outagesync.errors import InvalidInput
 from outagesync.services.ports import SiteStore
@@ -22,16 +23,19 @@ def add_site(
     name: str | None = None,
     since: datetime | None = None,
     enabled: bool = True,
+    schedule: str | None = None,
 ) -> ManagedSite:
-    """Start managing a site. `name` is for display ("" means none); `since` (aware) overrides the cutoff.
+    """Start managing a site. `name` is for display ("" means none); `since` (aware) overrides the cutoff;
+    `schedule` (cron, UTC; "" means none) is when the queue's workers sync it.
 
-    Raises InvalidSiteId, InvalidInput for a bad name or naive `since`, SiteAlreadyManaged.
+    Raises InvalidSiteId, InvalidInput for a bad name, naive `since` or bad cron, SiteAlreadyManaged.
     """
     return sites.add_site(
         check_site_id(site_id),
         name=check_name(name),
         since=check_aware("cutoff", since),
         enabled=enabled,
+        schedule=check_schedule(schedule),
     )
 
 
@@ -58,18 +62,22 @@ def update_site(
     name: str | Keep | None = KEEP,
     since: datetime | Keep | None = KEEP,
     enabled: bool | Keep = KEEP,
+    schedule: str | Keep | None = KEEP,
 ) -> ManagedSite:
-    """Change what is given (None or "" clears name or since; KEEP leaves a field alone); the updated site.
+    """Change what is given (None or "" clears name, since or schedule; KEEP leaves a field alone); the
+    updated site.
 
-    Raises InvalidInput when nothing is to change, SiteNotManaged when the site is not managed.
+    Raises InvalidInput when nothing is to change or the cron is invalid, SiteNotManaged when the site
+    is not managed.
     """
     changes = SiteChanges(
         name=name if name is KEEP else check_name(name),
         since=since if since is KEEP else check_aware("cutoff", since),
         enabled=enabled,
+        schedule=schedule if schedule is KEEP else check_schedule(schedule),
     )
     if changes.is_empty:
-        raise InvalidInput("nothing to update: give a new name, cutoff or enabled flag")
+        raise InvalidInput("nothing to update: give a new name, cutoff, schedule or enabled flag")
     return sites.update_site(check_site_id(site_id), changes)
 
 

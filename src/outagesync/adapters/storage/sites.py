@@ -51,6 +51,7 @@ def add_site(connection: sa.Connection, site: ManagedSite) -> None:
                 name=site.name,
                 since=site.since,
                 enabled=site.enabled,
+                schedule=site.schedule,
                 created_at=site.created_at,
                 updated_at=site.updated_at,
             )
@@ -70,6 +71,8 @@ def update_site(
         values["since"] = changes.since
     if changes.enabled is not KEEP:
         values["enabled"] = changes.enabled
+    if changes.schedule is not KEEP:
+        values["schedule"] = changes.schedule
     statement = sa.update(managed_sites).where(managed_sites.c.site_id == site_id).values(**values)
     if connection.execute(statement).rowcount == 0:
         raise SiteNotManaged(f"site {site_id!r} is not managed")
@@ -91,4 +94,5 @@ def _site(row: sa.RowMapping) -> ManagedSite:
         enabled=row["enabled"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        schedule=row["schedule"],
     )

@@ -171,10 +171,16 @@ class SqlStore:
             return sites.get_site(connection, site_id)
 
     def add_site(
-        self, site_id: str, *, name: str | None = None, since: datetime | None = None, enabled: bool = True
+        self,
+        site_id: str,
+        *,
+        name: str | None = None,
+        since: datetime | None = None,
+        enabled: bool = True,
+        schedule: str | None = None,
     ) -> ManagedSite:
         now = datetime.now(UTC)
-        site = ManagedSite(site_id, name, since, enabled, created_at=now, updated_at=now)
+        site = ManagedSite(site_id, name, since, enabled, created_at=now, updated_at=now, schedule=schedule)
         with self._write() as connection:
             sites.add_site(connection, site)
         return site

@@ -25,6 +25,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from outagesync.domain.ids import MAX_NAME_LENGTH, SITE_ID_PATTERN
 from outagesync.domain.models import RunStatus, SiteStatus, Trigger
+from outagesync.domain.schedules import MAX_SCHEDULE_LENGTH
 from outagesync.entrypoints.api import examples
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
@@ -62,6 +63,15 @@ Name = Annotated[
     str | None,
     Field(
         max_length=MAX_NAME_LENGTH, description="For display, printable characters only; empty means none."
+    ),
+]
+Schedule = Annotated[
+    str | None,
+    Field(
+        max_length=MAX_SCHEDULE_LENGTH,
+        description="When the queue's workers sync the site (OUTAGESYNC_EXECUTION=queue): a 5-field cron "
+        "expression in UTC, e.g. `*/15 * * * *`; null or empty: OUTAGESYNC_SCHEDULE's.",
+        examples=["*/15 * * * *"],
     ),
 ]
 
@@ -114,6 +124,7 @@ class SiteIn(BaseModel):
     name: Name = None
     since: InstantIn | None = Field(None, description="This site's own cutoff (default: the service's).")
     enabled: StrictBool = Field(True, description="Synced by POST /sync.")
+    schedule: Schedule = None
 
 
 class SiteReplace(BaseModel):
@@ -124,6 +135,7 @@ class SiteReplace(BaseModel):
     name: Name = None
     since: InstantIn | None = None
     enabled: StrictBool = True
+    schedule: Schedule = None
 
 
 def _patch_schema(schema: dict[str, Any]) -> None:
@@ -139,6 +151,7 @@ class SitePatch(BaseModel):
     name: Name = None
     since: InstantIn | None = None
     enabled: StrictBool | SkipJsonSchema[None] = Field(None, description="Absent: unchanged.")
+    schedule: Schedule = None
 
     @field_validator("enabled")
     @classmethod
@@ -156,6 +169,7 @@ class Site(BaseModel):
     name: str | None
     since: Instant | None
     enabled: bool
+    schedule: str | None
     created_at: Instant
     updated_at: Instant
 

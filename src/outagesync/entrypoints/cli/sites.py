@@ -14,6 +14,15 @@ from outagesync.errors import InvalidInput
 if TYPE_CHECKING:
     from outagesync.domain.models import ManagedSite
 
+Schedule = Annotated[
+    str | None,
+    typer.Option(
+        metavar="CRON",
+        help="When the queue's workers sync it: a 5-field cron expression in UTC, e.g. '*/15 * * * *' "
+        '("" removes it; unset: OUTAGESYNC_SCHEDULE).',
+    ),
+]
+
 sites_app = typer.Typer(help="Managed sites: the ones `sync --all` keeps in sync.", no_args_is_help=True)
 
 
@@ -25,13 +34,17 @@ def add_site(
     disabled: Annotated[
         bool, typer.Option("--disabled", help="Add it, but leave it out of `sync --all`.")
     ] = False,
+    schedule: Schedule = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Manage a site: `sync --all` syncs it (with its own cutoff if --since is given)."""
+    """Manage a site: `sync --all` syncs it (with its own cutoff if --since is given); with --schedule,
+    the queue's workers sync it on that schedule (docs/scale-out.md)."""
     from outagesync.services import sites
 
     with open_store() as store:
-        site = sites.add_site(site_id, sites=store, name=name, since=since, enabled=not disabled)
+        site = sites.add_site(
+            site_id, sites=store, name=name, since=since, enabled=not disabled, schedule=schedule
+        )
     _show_site(site, json_output, f"site {site.site_id} is now managed")
 
 
@@ -79,6 +92,7 @@ def update_site(
         bool | None,
         typer.Option("--enable/--disable", help="Include in `sync --all` or not.", show_default=False),
     ] = None,
+    schedule: Schedule = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Change a managed site; what is not given stays as it is."""
@@ -95,6 +109,7 @@ def update_site(
             name=KEEP if name is None else name,
             since=new_since,
             enabled=KEEP if enabled is None else enabled,
+            schedule=KEEP if schedule is None else schedule,
         )
     _show_site(site, json_output, f"site {site.site_id} updated")
 

@@ -55,7 +55,12 @@ def list_sites(
 )
 def add_site(body: SiteIn, store: StoreDep, response: Response) -> Site:
     site = site_cases.add_site(
-        body.site_id, sites=store, name=body.name, since=body.since, enabled=body.enabled
+        body.site_id,
+        sites=store,
+        name=body.name,
+        since=body.since,
+        enabled=body.enabled,
+        schedule=body.schedule,
     )
     response.headers["Location"] = f"/sites/{site.site_id}"
     return _site(site)
@@ -76,7 +81,7 @@ def get_site(site_id: SiteIdPath, store: StoreDep) -> Site:
 )
 def replace_site(site_id: SiteIdPath, body: SiteReplace, store: StoreDep) -> Site:
     site = site_cases.update_site(
-        site_id, sites=store, name=body.name, since=body.since, enabled=body.enabled
+        site_id, sites=store, name=body.name, since=body.since, enabled=body.enabled, schedule=body.schedule
     )
     return _site(site)
 

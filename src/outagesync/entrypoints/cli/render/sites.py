@@ -32,6 +32,7 @@ def render_site(site: ManagedSite, console: Console | None = None) -> None:
     site_cells = _site_cells(site)
     for label, value in zip(("site", "name", "cutoff", "enabled", "updated"), site_cells, strict=True):
         table.add_row(label, value)
+    table.add_row("schedule", escape(site.schedule) if site.schedule else "-")
     table.add_row("created", when(site.created_at))
     console.print(table)
 

@@ -1,0 +1,116 @@
+"""Queue jobs as values: a batch of sites to sync, a job as listed, which failures deserve a retry. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from outagesync.errors import (
+    RunInterrupted,
+    SiteBusy,
+    StorageError,
+    UpstreamUnavailable,
+)
+
+# Failures that another try may not meet: the upstream was down or slow, the site was held by another
+# sync, the report database blinked, the run was stopped. A rejected payload, an unknown site, a refused
+# key, invalid upstream data or a refused empty list would fail the same way again: never retried.
+TRANSIENT_ERROR_CODES = frozenset(
+    {UpstreamUnavailable.code, SiteBusy.code, StorageError.code, RunInterrupted.code}
+)
+JOB_RUN_PREFIX = "job-"  # the run a job records is `job-<job id>`: its reports are found by it
+
+
+class JobState(StrEnum):
+    """A job's state, as procrastinate keeps it."""
+
+    TODO = "todo"  # waiting in the queue (or for its retry time)
+    DOING = "doing"  # a worker runs it
+    SUCCEEDED = "succeeded"  # it ran to the end (its sites may still have failed: see its reports)
+    FAILED = "failed"  # it raised (e.g. the report database was unreachable)
+    CANCELLED = "cancelled"  # cancelled before it ran
+    ABORTED = "aborted"  # cancelled while it ran
+
+
+FINISHED_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.ABORTED})
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one job syncs: its sites, why (`trigger`), which try this is, the job it retries."""
+
+    site_ids: tuple[str, ...]
+    trigger: str
+    attempt: int = 1
+    retry_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSiteOutcome:
+    """One report a job produced: which site, how it ended."""
+
+    report_id: str
+    site_id: str
+    status: str
+    error_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """A job as `jobs list/show` and `GET /jobs` tell it."""
+
+    job_id: int
+    state: JobState
+    batch: Batch
+    attempts: int  # worker runs of this job (a stalled job run again counts twice)
+    queued_at: datetime | None
+    scheduled_at: datetime | None  # not before (a retry's backoff)
+    started_at: datetime | None
+    finished_at: datetime | None
+    reports: tuple[JobSiteOutcome, ...] = ()
+
+    @property
+    def run_id(self) -> str:
+        return job_run_id(self.job_id)
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    """Which jobs to list: all when every field is None."""
+
+    state: JobState | None = None
+    site_id: str | None = None
+    trigger: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """Jobs, newest first; `next_after` is the last job id when more may follow."""
+
+    items: list[JobInfo]
+    next_after: int | None
+
+
+def job_run_id(job_id: int) -> str:
+    """The run id of the report run a job records (`job-123`): the same on each try of the job, so a run
+    again after a crash replaces the record the dead worker left `running`."""
+    return f"{JOB_RUN_PREFIX}{job_id}"
+
+
+def batches(site_ids: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
+    """`site_ids` (duplicates dropped, order kept) in consecutive batches of at most `size`."""
+    unique = list(dict.fromkeys(site_ids))
+    for start in range(0, len(unique), size):
+        yield tuple(unique[start : start + size])
+
+
+def is_transient(error_code: str | None) -> bool:
+    """Whether a site that failed with `error_code` is worth another job."""
+    return error_code in TRANSIENT_ERROR_CODES
+
+
+def retry_delay_s(attempt: int, *, initial_s: float, max_s: float = 3600.0) -> float:
+    """Backoff before retry number `attempt` (1 = the first retry): initial, doubled each time, capped."""
+    return min(max_s, initial_s * 2 ** max(0, attempt - 1))
