@@ -17,7 +17,8 @@
     ├── SiteAlreadyManaged       a managed site with that id exists            site-already-managed
     ├── SiteBusy                 another sync holds the site's lock            site-busy
     ├── EmptyListRefused         [] would clear a site's non-empty list        empty-list-refused
-    └── RunInterrupted           the run stopped before the site finished      interrupted
+    ├── RunInterrupted           the run stopped before the site finished      interrupted
+    └── JobNotFound              no queue job with that id                     job-not-found
 
 Every class has a stable `code` (the right column): reports store it, the REST API's problem types and
 the CLI's exit codes are looked up by it (one table each, in the entry points). A code never changes
@@ -26,6 +27,8 @@ do; they never hold the API key.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class OutageSyncError(Exception):
@@ -53,9 +56,11 @@ class InvalidSiteId(InvalidInput):
 
 
 class UpstreamError(OutageSyncError):
-    """The KrakenFlex API failed us; `attempts` is how many requests were made."""
+    """The KrakenFlex API failed us; `attempts` is how many requests were made. `detail`: what the
+    upstream's JSON answer said beyond its `message` (its `detail`, or its other fields), if anything."""
 
     code = "upstream-error"
+    detail: Any = None
 
     def __init__(self, message: str, *, endpoint: str = "", attempts: int = 1, status: int | None = None):
         super().__init__(message)
@@ -189,6 +194,12 @@ class RunInterrupted(OutageSyncError):
     """The run was stopped (Ctrl-C, shutdown) before the site finished; its report says `interrupted`."""
 
     code = "interrupted"
+
+
+class JobNotFound(OutageSyncError):
+    """No job with that id in the queue."""
+
+    code = "job-not-found"
 
 
 def error_classes() -> list[type[OutageSyncError]]:

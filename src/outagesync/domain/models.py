@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -167,6 +168,7 @@ class SiteResult:
     calls: dict[str, CallStats] = field(default_factory=dict)  # endpoint ("GET /outages") -> stats
     post_status: int | None = None
     upstream_message: str | None = None
+    upstream_detail: Any = None  # JSON: what a 4xx answer said beyond its message (its `detail`)
     error: ErrorInfo | None = None
     items: Sequence[SiteOutage] = ()  # posted, or what would be posted on a dry run (a tuple, or packed)
 

@@ -171,6 +171,11 @@ def managed_site_to_dict(site: ManagedSite) -> dict[str, Any]:
     }
 
 
+def detail_text(detail: Any) -> str:
+    """An upstream's error detail on one line: a string as it is, anything else as compact JSON."""
+    return detail if isinstance(detail, str) else msgspec.json.encode(detail).decode()
+
+
 def encode_json(data: object) -> bytes:
     """`data` as indented JSON, UTF-8, with a final newline: what `--json` prints.
 
@@ -197,6 +202,7 @@ def _site_fields(site: SiteResult, *, invalid: int, posted: int) -> dict[str, An
         },
         "post_status": site.post_status,
         "upstream_message": site.upstream_message,
+        "upstream_detail": site.upstream_detail,
         "error": {"code": site.error.code, "message": site.error.message} if site.error else None,
         "invalid_records": [str(record) for record in site.invalid_records],
     }

@@ -248,6 +248,7 @@ class SitesRun:
             calls=dict(calls),
             post_status=post_status,
             upstream_message=exc.upstream_message if isinstance(exc, PayloadRejected) else None,
+            upstream_detail=exc.detail if isinstance(exc, UpstreamError) else None,
             error=ErrorInfo(exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)),
         )
 

@@ -54,6 +54,7 @@ from outagesync.services.ports import Fetched, Posted
 
 log = logging.getLogger("outagesync.upstream")
 
+DETAIL_MAX = 16_384  # characters of an error answer's detail kept in the report
 _CUT_OFF = "the response body was cut off (not a complete JSON document)"
 Sleep = Callable[[float], Awaitable[None]]
 # hears each retry decided: endpoint, the attempt that failed, why, its HTTP status if any, the wait (s)
@@ -390,6 +391,17 @@ def _raise_for_status(
     status = response.status_code
     if response.is_success:
         return
+    try:
+        _raise_for_failure(response, content, endpoint, site_id, attempts)
+    except UpstreamError as error:
+        error.detail = _detail_of(content)
+        raise
+
+
+def _raise_for_failure(
+    response: httpx.Response, content: bytes, endpoint: str, site_id: str, attempts: int
+) -> None:
+    status = response.status_code
     if status >= 500:
         raise _Transient(f"server error {status}", status=status, retry_after_s=_retry_after(response))
     if status == 429:
@@ -518,6 +530,29 @@ def _message_of(body: bytes) -> str | None:
     except (msgspec.ValidationError, msgspec.DecodeError):
         text = body[:200].decode("utf-8", "replace").strip()
         return text or None
+
+
+def _detail_of(body: bytes) -> Any:
+    """What a JSON error answer says beyond its `message`: its `detail`, else its other fields; None if
+    nothing (or not JSON). Kept to DETAIL_MAX characters of JSON: it goes into every report."""
+    if not body:
+        return None
+    try:
+        answer = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(answer, dict):
+        detail: Any = answer
+    elif "detail" in answer:
+        detail = answer["detail"]
+    else:
+        detail = {key: value for key, value in answer.items() if key != "message"} or None
+    if detail is None:
+        return None
+    if len(msgspec.json.encode(detail)) > DETAIL_MAX:
+        text = detail if isinstance(detail, str) else msgspec.json.encode(detail).decode()
+        return text[:DETAIL_MAX] + f"… ({len(text) - DETAIL_MAX:,} more characters not kept)"
+    return detail
 
 
 def _is_cut_off(body: bytes) -> bool:

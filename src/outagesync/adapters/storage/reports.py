@@ -73,6 +73,7 @@ def _site_row(site: SiteResult, run_id: str, items_max: int) -> dict[str, Any]:
         ],
         "post_status": site.post_status,
         "upstream_message": site.upstream_message,
+        "upstream_detail": site.upstream_detail,
         "error_code": site.error.code if site.error else None,
         "error_message": site.error.message if site.error else None,
         "items": items_to_builtins(kept_items),
@@ -208,6 +209,7 @@ def _stored_report(row: sa.RowMapping, *, with_items: bool) -> StoredReport:
         calls={call["endpoint"]: CallStats(call["attempts"]) for call in row["calls"]},
         post_status=row["post_status"],
         upstream_message=row["upstream_message"],
+        upstream_detail=row["upstream_detail"],
         error=error,
         items=items,
     )

@@ -44,6 +44,7 @@ SITE_OUTCOME: dict[str, Any] = {
     },
     "post_status": 200,
     "upstream_message": None,
+    "upstream_detail": None,
     "error": None,
     "invalid_records": [],
 }

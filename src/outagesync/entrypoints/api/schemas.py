@@ -230,6 +230,7 @@ class SiteOutcome(BaseModel):
     calls: dict[str, Call] = Field(description="Requests per upstream endpoint (attempts = 1 + retries).")
     post_status: int | None
     upstream_message: str | None
+    upstream_detail: Any = None  # JSON: what the upstream's 4xx answer said beyond its message
     error: ErrorDetail | None
     invalid_records: list[str]
 
