@@ -388,7 +388,6 @@ class _Where(TypedDict):
 def _raise_for_status(
     response: httpx.Response, content: bytes, endpoint: str, site_id: str, attempts: int
 ) -> None:
-    status = response.status_code
     if response.is_success:
         return
     try:
