@@ -87,16 +87,18 @@ def test_the_refusal_is_shown_in_the_table(env: None, sandbox: Sandbox) -> None:
     assert _run("sync", "kingfisher").exit_code == 0
     result = _run("sync", "kingfisher", "--since", "2099-01-01")
     assert result.exit_code == 1
-    assert result.stdout.rstrip().splitlines()[-1] == f"kingfisher: {REFUSED}"
+    assert result.stdout.splitlines()[-1].endswith("\tempty-list-refused")  # the code in the table
+    assert f"kingfisher: {REFUSED}" in result.stderr.splitlines()  # the message below it (stderr: piped)
 
 
 def test_a_dry_run_says_what_it_would_post(env: None) -> None:
     result = _run("sync", "kingfisher", "empty-acres", "--dry-run")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.rstrip().splitlines()[-2:] == [
+    assert result.stderr.splitlines()[-4:-1] == [  # piped: stdout has the tables, the lines go to stderr
         "kingfisher: would post 3 outages",
         "empty-acres: would post 0 outages (posting [] would clear the site's list; refused if it was "
         "not empty)",
+        "2 sites: 2 dry run · would post 3 items",
     ]
 
 

@@ -39,8 +39,8 @@ def _run(*args: str) -> Result:
 def test_the_printed_run_id_lists_the_runs_reports(db: str) -> None:
     synced = _run("sync", "kingfisher", "norwich-pear-tree")
     assert synced.exit_code == 0, synced.stderr
-    match = re.match(r"run ([0-9a-f]{12}): succeeded", synced.stdout)
-    assert match is not None, synced.stdout
+    match = re.match(r"run ([0-9a-f]{12}): succeeded", synced.stderr)  # piped: the title is on stderr
+    assert match is not None, synced.stderr
     assert _run("sync", "kingfisher").exit_code == 0  # another run, not listed below
     listed = _run("reports", "list", "--run", match.group(1), "--json")
     assert listed.exit_code == 0, listed.stderr

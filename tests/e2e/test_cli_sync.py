@@ -70,22 +70,17 @@ def test_summary_table_by_default(env: dict[str, str]) -> None:
     result = _run("sync", "norwich-pear-tree", "kingfisher")
     assert result.exit_code == 0, result.stderr
     (run_id,) = {r["run_id"] for r in _json(_run("reports", "list", "--json"))["items"]}
-    head = "site              ┃ status    ┃ fetched ┃ devices ┃ kept ┃ before cutoff ┃ unknown device ┃"
-    rule = "━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━╇━━━━━━━━━╇━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇"
-    top = "━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━┳━━━━━━━━━┳━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳"
-    end = "───────────────────┴───────────┴─────────┴─────────┴──────┴───────────────┴────────────────┴"
-    assert _lines(result.stdout) == [
-        f"run {run_id[:12]}: succeeded",
-        f"┏{top}━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┳━━━━━━┓",
-        f"┃ {head} invalid ┃ posted ┃ requests (retries) ┃ POST ┃",
-        f"┡{rule}━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━╇━━━━━━┩",
-        "│ norwich-pear-tree │ succeeded │     127 │       8 │   10 │             8 │            109 │"
-        "       0 │     10 │              3 (0) │  200 │",
-        "│ kingfisher        │ succeeded │     127 │       2 │    3 │             1 │            123 │"
-        "       0 │      3 │              3 (0) │  200 │",
-        f"└{end}─────────┴────────┴────────────────────┴──────┘",
+    assert result.stdout.splitlines() == [  # piped: tab-separated, nothing padded (docs/cli.md)
+        "site\tstatus\tfetched\tdevices\tkept\tbefore cutoff\tunknown device\tinvalid\tposted"
+        "\trequests (retries)\tPOST\terror",
+        "norwich-pear-tree\tsucceeded\t127\t8\t10\t8\t109\t0\t10\t3 (0)\t200\t-",
+        "kingfisher\tsucceeded\t127\t2\t3\t1\t123\t0\t3\t3 (0)\t200\t-",
     ]
-    assert _lines(result.stderr) == ["report stored; see it with: outagesync reports list"]
+    assert result.stderr.splitlines() == [
+        f"run {run_id[:12]}: succeeded",
+        "2 sites: 2 succeeded · posted 13 items",
+        "report stored; see it with: outagesync reports list",
+    ]
 
 
 def test_one_failed_site_exits_1_and_the_others_still_run(env: dict[str, str], sandbox: Sandbox) -> None:
@@ -131,16 +126,16 @@ def test_persistent_failure_exits_1_without_posting(
 def test_dry_run_posts_nothing_and_shows_the_items(env: dict[str, str], sandbox: Sandbox) -> None:
     result = _run("sync", "kingfisher", "--dry-run")
     assert result.exit_code == 0, result.stderr
-    assert _lines(result.stdout)[:8] == [
-        "kingfisher: would post 3 outages",
-        "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━┓",
-        "┃ id                                   ┃ name      ┃ begin                    ┃ end                      ┃",
-        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━┩",
-        "│ 002b28fc-283c-47ec-9af2-ea287336dc1b │ Battery 1 │ 2022-05-23T12:21:27.377Z │ 2022-11-13T02:16:38.905Z │",
-        "│ 002b28fc-283c-47ec-9af2-ea287336dc1b │ Battery 1 │ 2022-12-04T09:59:33.628Z │ 2022-12-12T22:35:13.815Z │",
-        "│ 086b0d53-b311-4441-aaf3-935646f03d4d │ Battery 2 │ 2022-07-12T16:31:47.254Z │ 2022-10-13T04:05:10.044Z │",
-        "└──────────────────────────────────────┴───────────┴──────────────────────────┴──────────────────────────┘",
+    assert result.stdout.splitlines()[:6] == [  # piped: the items, then the run table, tab-separated
+        "id\tname\tbegin\tend",
+        "002b28fc-283c-47ec-9af2-ea287336dc1b\tBattery 1\t2022-05-23T12:21:27.377Z\t2022-11-13T02:16:38.905Z",
+        "002b28fc-283c-47ec-9af2-ea287336dc1b\tBattery 1\t2022-12-04T09:59:33.628Z\t2022-12-12T22:35:13.815Z",
+        "086b0d53-b311-4441-aaf3-935646f03d4d\tBattery 2\t2022-07-12T16:31:47.254Z\t2022-10-13T04:05:10.044Z",
+        "",
+        "site\tstatus\tfetched\tdevices\tkept\tbefore cutoff\tunknown device\tinvalid\tposted"
+        "\trequests (retries)\tPOST\terror",
     ]
+    assert result.stderr.splitlines()[0] == "kingfisher: would post 3 outages"  # the title, on stderr
     assert not [r for r in sandbox.requests if r.method == "POST"]
     listed = _json(_run("reports", "list", "--json"))
     assert [r["status"] for r in listed["items"]] == ["dry_run"]

@@ -7,13 +7,15 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+from typer.models import DefaultPlaceholder
 
 from outagesync import __version__
 from outagesync.entrypoints.cli.configuration import config_app
 from outagesync.entrypoints.cli.console import set_quiet
 from outagesync.entrypoints.cli.db import db_app
 from outagesync.entrypoints.cli.doctor import doctor_command
+from outagesync.entrypoints.cli.helptext import HelpCommand, HelpGroup
 from outagesync.entrypoints.cli.reports import reports_app
 from outagesync.entrypoints.cli.sandbox import sandbox_command
 from outagesync.entrypoints.cli.serve import serve_command
@@ -21,7 +23,7 @@ from outagesync.entrypoints.cli.sites import sites_app
 from outagesync.entrypoints.cli.sync import sync
 
 
-class _GlobalFlagsAnywhere(TyperGroup):
+class _GlobalFlagsAnywhere(HelpGroup):
     """`-v`, `-vv`, `-q` (and their long forms) are global options, accepted before or after the
     command: `outagesync sync -v` is `outagesync -v sync` (up to a `--`)."""
 
@@ -105,3 +107,18 @@ def _main(
 def main() -> None:
     """Console script entry point."""
     app()
+
+
+def _use_help_classes(typer_app: typer.Typer) -> None:
+    """Every command's and group's docstring becomes help as docs/cli.md says (helptext.HelpCommand)."""
+    for command in typer_app.registered_commands:
+        if command.cls in (None, TyperCommand):
+            command.cls = HelpCommand
+    for group in typer_app.registered_groups:
+        if isinstance(group.cls, DefaultPlaceholder) or group.cls in (None, TyperGroup):
+            group.cls = HelpGroup
+        if group.typer_instance is not None:
+            _use_help_classes(group.typer_instance)
+
+
+_use_help_classes(app)  # last: after every command and group is registered

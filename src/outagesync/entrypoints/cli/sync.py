@@ -272,7 +272,7 @@ def _show(
         print_json(data)
         return
     from outagesync.entrypoints.cli.render.console import notes_for, stdout
-    from outagesync.entrypoints.cli.render.runs import render_items, render_run, render_would_post
+    from outagesync.entrypoints.cli.render.runs import render_items, render_run
 
     out = stdout()
     notes = notes_for(out)  # in a pipe, stdout has only the tab-separated rows (docs/cli.md)
@@ -280,9 +280,7 @@ def _show(
         for site in report.sites:
             if site.items:
                 render_items(site, out, notes)
-    render_run(report, out, notes)
-    if dry_run:
-        render_would_post(report, notes)
+    render_run(report, out, notes)  # a dry run's "would post N" lines included
     if diffs is not None:
         from outagesync.entrypoints.cli.render.diff import render_items_diff
 

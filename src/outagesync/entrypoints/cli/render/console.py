@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from outagesync.entrypoints.cli.console import is_quiet, stderr
 
-def stdout(*, piped_width: int | None = None) -> Console:
-    """A console on stdout; when stdout is not a terminal, `piped_width` columns if given."""
-    console = Console(highlight=False)
-    if piped_width is not None and not console.is_terminal:
-        console.width = piped_width
-    return console
+
+def stdout() -> Console:
+    """A console on stdout, silent under --quiet (docs/cli.md: --quiet prints only errors)."""
+    return Console(highlight=False, quiet=is_quiet())
+
+
+def notes_for(out: Console) -> Console:
+    """Where the lines around a table go: `out` on a terminal; in a pipe stderr, so that stdout holds
+    nothing but the tab-separated rows."""
+    return out if out.is_terminal else stderr()

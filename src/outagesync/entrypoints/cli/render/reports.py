@@ -64,7 +64,11 @@ def render_report(report: StoredReport, console: Console | None = None) -> None:
         shown = f"{len(items):,} of {report.items_total:,}" if report.items_truncated else f"{len(items):,}"
         console.print()
         rows: list[tuple[Cell, ...]] = [(item.id, item.name, item.begin, item.end) for item in items]
-        print_grid(Grid(ITEM_COLUMNS, rows, f"{shown} outages {verb}"), console, err=notes)
+        print_grid(
+            Grid(ITEM_COLUMNS, rows, f"{shown} outage{'' if len(items) == 1 else 's'} {verb}"),
+            console,
+            err=notes,
+        )
     if report.items_truncated:
         notes.print(
             f"only the first {len(items):,} of {report.items_total:,} items were stored (digest above)"

@@ -1,0 +1,94 @@
+"""How `--help` is written (docs/cli.md, "Conventions"): metavars, setting-backed options, and the
+command and group classes that turn a docstring into help + an epilog.
+
+A docstring is: a one-line summary, paragraphs (single line breaks joined, so the terminal wraps them),
+then optionally `Environment: A, B` and `Examples:` followed by indented `outagesync ...` lines. The
+last two are moved below the options (the epilog). Imports nothing heavy: `--help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+from typer.core import TyperCommand, TyperGroup
+
+SITE_ID = "SITE_ID"
+SITE_IDS = "SITE_ID..."
+ID = "ID"
+ISO8601 = "ISO8601"
+DURATION = "DURATION"
+WHEN = "ISO8601|DURATION"
+STATUS = "STATUS"
+PATH = "PATH"
+N = "N"
+SECONDS = "SECONDS"
+HOST = "HOST"
+PORT = "PORT"
+URL = "URL"
+TOKEN = "TOKEN"  # noqa: S105 (a metavar, not a secret)
+KEY = "KEY"
+
+_SECTIONS = ("Environment:", "Examples:")
+
+
+def escape(text: str) -> str:
+    """`text` shown literally by Rich markup (`[default: x]` would otherwise be read as a tag)."""
+    return re.sub(r"(?<!\\)\[", r"\\[", text)
+
+
+def setting_help(text: str, *variables: str) -> str:
+    """Help for an option a setting also gives: `text [env var: VARIABLE]` (the settings read the
+    variable, and the .env file; Typer is not given `envvar=` so that errors name the variable)."""
+    names = ", ".join(variables)
+    return f"{text} {escape(f'[env var: {names}]')}"
+
+
+def split_help(doc: str) -> tuple[str, str | None]:
+    """A docstring as (help, epilog): paragraphs reflowed; `Environment:` and `Examples:` moved to the
+    epilog, examples one per line."""
+    body: list[str] = []
+    environment: str | None = None
+    examples: list[str] = []
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    for index, paragraph in enumerate(paragraphs):
+        if paragraph.startswith("Examples:"):
+            rest = "\n".join([paragraph.removeprefix("Examples:"), *paragraphs[index + 1 :]])
+            examples = [line.strip() for line in rest.splitlines() if line.strip()]
+            break
+        if paragraph.startswith("Environment:"):
+            environment = " ".join(paragraph.split())
+        elif paragraph.startswith("\b"):
+            body.append(paragraph)
+        else:
+            body.append(escape(" ".join(paragraph.split())))
+    epilog = []
+    if environment:
+        epilog.append(escape(environment))
+    if examples:
+        epilog.append("Examples:\n" + "\n".join(f"  {escape(line)}" for line in examples))
+    # the leading line break keeps the examples' indent (Typer dedents the epilog's lines after the first)
+    return "\n\n".join(body), "\n" + "\n\n".join(epilog) if epilog else None
+
+
+class HelpCommand(TyperCommand):
+    """A command whose help is written as docs/cli.md says (see `split_help`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _apply_docstring(self)
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose help is written as docs/cli.md says (see `split_help`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _apply_docstring(self)
+
+
+def _apply_docstring(command: TyperCommand | TyperGroup) -> None:
+    if command.help:
+        command.help, epilog = split_help(command.help)
+        command.epilog = command.epilog or epilog
