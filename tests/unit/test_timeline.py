@@ -95,3 +95,16 @@ def test_downsampling_keeps_every_outage_inside_a_bar_of_its_device_and_kind(
             for out in merged
         )
     assert list(merged) == sorted(merged, key=lambda b: (b.device_id, b.begin, b.end, b.kept))
+
+
+def test_a_report_page_of_items_is_searched_then_paged() -> None:
+    from outagesync.domain.items_page import page_of_items
+
+    items = [
+        SiteOutage(f"d{n}", f"Battery {n}", f"2022-0{1 + n % 9}-01T00:00:00.000Z", "x") for n in range(25)
+    ]
+    assert page_of_items(items, size=10, page=3).items == tuple(items[20:])
+    assert (page_of_items(items, size=10, page=9).page, page_of_items(items, size=10, page=0).page) == (3, 1)
+    found = page_of_items(items, text="battery 1", size=10)
+    assert (found.matching, found.pages, [i.id for i in found.items][:2]) == (11, 2, ["d1", "d10"])
+    assert page_of_items([], text="x").pages == 1

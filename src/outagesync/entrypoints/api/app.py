@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from outagesync import __version__, bootstrap
 from outagesync.config import Settings
@@ -24,6 +25,7 @@ from outagesync.entrypoints.api.problems import install_error_handlers
 from outagesync.entrypoints.api.routes import health, metrics, reports, sites, sync
 from outagesync.entrypoints.api.schemas import Problem
 from outagesync.entrypoints.api.shutdown import AnswerWhenCancelled
+from outagesync.entrypoints.web import install_dashboard
 from outagesync.errors import StorageError
 from outagesync.services import admin
 from outagesync.services.ports import Store, Telemetry
@@ -52,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     telemetry = bootstrap.build_telemetry(settings, server=True)
     options = bootstrap.sync_options(settings, trigger=Trigger.API, observer=telemetry)
     store = bootstrap.build_store(settings)
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from assets in the wheel: they work without internet
         title="outagesync",
         version=__version__,
         description=DESCRIPTION,
@@ -69,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(AnswerWhenCancelled)  # outermost: answers a request cancelled at shutdown
     for module in (health, sites, sync, reports, metrics):
         app.include_router(module.router)
+    install_dashboard(app, app.state.api.token)  # the web dashboard at /ui
     app.openapi = _with_problem_schema(app.openapi)  # type: ignore[method-assign]
     return app
 
