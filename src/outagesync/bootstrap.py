@@ -5,17 +5,28 @@ Adapters are imported inside the functions, so that a command loads only what it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING
 
 from outagesync.errors import ConfigError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from outagesync.adapters.telemetry.process import ProcessTelemetry
     from outagesync.config import Settings  # imported by the caller already; here, `--help` stays fast
-    from outagesync.domain.models import Trigger
-    from outagesync.services.ports import ReportStore, RunObserver, SiteLocks, Store, Telemetry, Upstream
+    from outagesync.domain.jobs import Batch
+    from outagesync.domain.models import RunReport, Trigger
+    from outagesync.services.ports import (
+        JobQueue,
+        ReportStore,
+        RunObserver,
+        SiteLocks,
+        Store,
+        Telemetry,
+        Upstream,
+    )
     from outagesync.services.sync import SyncOptions
 
 NO_API_KEY = (
@@ -32,6 +43,7 @@ def sync_options(
     skip_invalid: bool = False,
     allow_empty: bool = False,
     observer: RunObserver | None = None,
+    sandbox: bool = False,
 ) -> SyncOptions:
     """The run options the settings ask for, for the CLI and the REST API; ConfigError on a bad cutoff."""
     from outagesync.domain.timestamps import parse_cutoff
@@ -53,6 +65,8 @@ def sync_options(
         concurrency=settings.concurrency,
         trigger=trigger,
         settings_digest=settings.digest(),
+        upstream_url=public_url(settings.api_url),
+        sandbox=sandbox,
         lock_wait_s=settings.lock_wait,
         observer=observer or NO_OBSERVER,
     )
@@ -87,6 +101,36 @@ async def open_upstream(settings: Settings, telemetry: Telemetry | None = None) 
     )
     async with client:
         yield process.traced(client) if process is not None else client
+
+
+def public_url(url: str) -> str:
+    """The URL as reports may keep it: scheme, host, port and path; no user, password, query or fragment."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    try:
+        netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    except ValueError:  # not a port: keep the host only
+        netloc = host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def sandbox_database_url() -> str:
+    """The report database `sync --sandbox` uses when OUTAGESYNC_DATABASE_URL is not set: its own SQLite
+    file beside the default one, so demo runs never mix with a real history."""
+    from outagesync.adapters.storage.engine import default_database_path
+
+    return f"sqlite:///{default_database_path().with_name('sandbox.db')}"
+
+
+def for_sandbox(settings: Settings) -> Settings:
+    """The settings with the sandbox's own report database unless one is set explicitly."""
+    if settings.database_url is not None:
+        return settings
+    return settings.model_copy(update={"database_url": sandbox_database_url()})
 
 
 def build_store(settings: Settings) -> Store:
@@ -215,3 +259,69 @@ def json_logs() -> bool:
     from outagesync.adapters.telemetry.logs import is_json_configured
 
     return is_json_configured()
+
+
+def managed_site_ids(settings: Settings, prefix: str) -> list[str]:
+    """Managed site ids starting with `prefix` in the report database, for shell completion: looks only
+    (creates and migrates nothing); StorageError when the database cannot be read."""
+    from outagesync.adapters.storage import SqlStore
+
+    with SqlStore.from_url(settings.database_url) as store:
+        return store.managed_site_ids(prefix)
+
+
+# -- the job queue (docs/scale-out.md): PostgreSQL only --------------------------------------------------
+
+
+def open_queue(settings: Settings) -> JobQueue:
+    """The job queue in the report database; ConfigError (exit 2) unless that is PostgreSQL."""
+    from outagesync.adapters.queue.connection import queue_conninfo
+    from outagesync.adapters.queue.jobs import ProcrastinateQueue
+
+    return ProcrastinateQueue(queue_conninfo(settings.database_url))
+
+
+def has_queue(settings: Settings) -> bool:
+    """Whether the report database can hold the job queue (PostgreSQL)."""
+    return (settings.database_url or "").startswith("postgresql")
+
+
+async def upgrade_queue_schema(settings: Settings) -> str:
+    """Create or migrate the queue's tables (procrastinate's); the migration they are now at."""
+    from outagesync.adapters.queue.connection import queue_conninfo
+    from outagesync.adapters.queue.schema import upgrade_queue_schema as upgrade
+
+    return await upgrade(queue_conninfo(settings.database_url))
+
+
+async def run_queue_worker(
+    settings: Settings,
+    *,
+    concurrency: int,
+    metrics_host: str,
+    metrics_port: int | None,
+    run_batch: Callable[[int, Batch], Awaitable[RunReport]],
+    scan: Callable[[datetime], Awaitable[None]],
+    telemetry: Telemetry,
+) -> None:
+    """Run a worker until SIGTERM/SIGINT (adapters/queue/worker.py says how it stops and recovers)."""
+    from outagesync.adapters.queue.connection import queue_conninfo
+    from outagesync.adapters.queue.worker import WorkerConfig, run_worker
+    from outagesync.defaults import GRACEFUL_TIMEOUT_S
+
+    config = WorkerConfig(
+        conninfo=queue_conninfo(settings.database_url),
+        concurrency=concurrency,
+        stall_timeout_s=settings.stall_timeout,
+        graceful_timeout_s=GRACEFUL_TIMEOUT_S,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
+    )
+    await upgrade_queue_schema(settings)
+    await run_worker(
+        config,
+        run_batch=run_batch,
+        scan=scan,
+        process_metrics=lambda: telemetry.metrics_text()[0],
+        max_attempts=settings.job_retries + 2,
+    )

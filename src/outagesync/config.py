@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     concurrency: int = Field(defaults.CONCURRENCY, ge=1, le=256)
     lock_wait: float = Field(defaults.LOCK_WAIT_S, ge=0, le=86400)
     sync_wait: float = Field(defaults.SYNC_WAIT_S, ge=0, le=3600)
+    # the job queue (docs/scale-out.md): PostgreSQL only
+    execution: Literal["inline", "queue"] = "inline"  # how REST syncs run: in the API process, or as jobs
+    batch_size: int = Field(defaults.BATCH_SIZE, ge=1, le=10_000)
+    job_retries: int = Field(defaults.JOB_RETRIES, ge=0, le=100)
+    job_backoff: float = Field(defaults.JOB_BACKOFF_S, ge=0, le=86400)
+    worker_concurrency: int = Field(defaults.WORKER_CONCURRENCY, ge=1, le=64)
+    stall_timeout: float = Field(defaults.STALL_TIMEOUT_S, ge=1, le=86400)
+    schedule: str | None = None  # cron (UTC) for every enabled managed site without its own
     ca_bundle: str | None = None  # a PEM file of CAs to verify the upstream's HTTPS certificate with
     database_url: str | None = None
     api_token: SecretStr | None = None
@@ -83,7 +91,11 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, got {value!r}")
+            raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}, got {_shown(value)!r}")
+        if parts.query or parts.fragment:
+            raise ValueError(
+                f"must be the API's base URL, without a query or fragment (# or ?), got {_shown(value)!r}"
+            )
         return value.strip()
 
     @field_validator(
@@ -114,6 +126,17 @@ class Settings(BaseSettings):
                 "paste?): set the key alone (it is not shown here)"
             )
         return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        from outagesync.domain.schedules import check_schedule
+        from outagesync.errors import InvalidInput
+
+        try:
+            return check_schedule(value, setting="cron expression")
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("ca_bundle")
     @classmethod
@@ -226,7 +249,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 def _describe(exc: ValidationError) -> str:
     problems = "; ".join(
-        f"{_setting_name(err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        f"{_setting_name(err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+        for err in exc.errors(include_url=False)
     )
     return f"invalid configuration: {problems}"
 

@@ -256,7 +256,7 @@ def test_a_key_with_whitespace_or_control_characters_is_a_configuration_error(
     result = CliRunner().invoke(app, ["-vv", "sync"], catch_exceptions=False)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "error: invalid configuration: KRAKENFLEX_API_KEY: Value error, contains whitespace or control "
+        "error: invalid configuration: KRAKENFLEX_API_KEY: contains whitespace or control "
         "characters (a stray space or newline from a copy and paste?): set the key alone (it is not shown "
         "here)"
     ]
@@ -268,6 +268,6 @@ def test_a_bad_url_names_the_variable_that_was_set(env: pytest.MonkeyPatch) -> N
     result = CliRunner().invoke(app, ["sync"], catch_exceptions=False)
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "error: invalid configuration: KRAKENFLEX_API_URL: Value error, must be an http(s) URL such as "
+        "error: invalid configuration: KRAKENFLEX_API_URL: must be an http(s) URL such as "
         "https://api.krakenflex.systems/interview-tests-mock-api/v1, got 'ftp://x'"
     ]

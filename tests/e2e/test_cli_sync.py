@@ -169,7 +169,7 @@ def test_settings_from_a_dot_env_file(
         (
             ["sync"],
             {"KRAKENFLEX_API_URL": "ftp://example.com"},
-            "KRAKENFLEX_API_URL: Value error, must be an http(s) URL",
+            "KRAKENFLEX_API_URL: must be an http(s) URL",
         ),
         (["sync"], {"OUTAGESYNC_MAX_ATTEMPTS": "zero"}, "OUTAGESYNC_MAX_ATTEMPTS"),
         (["sync", "--concurrency", "0"], {}, "--concurrency"),

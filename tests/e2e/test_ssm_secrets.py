@@ -195,7 +195,7 @@ def test_a_value_read_from_ssm_is_validated_without_being_shown(
     with pytest.raises(ConfigError) as raised:
         load_settings()
     assert str(raised.value) == (
-        "invalid configuration: OUTAGESYNC_API_TOKEN: Value error, is shorter than 16 characters: make one "
+        "invalid configuration: OUTAGESYNC_API_TOKEN: is shorter than 16 characters: make one "
         "with `python -c 'import secrets; print(secrets.token_urlsafe(32))'` (read from SSM Parameter Store)"
     )
 

@@ -36,7 +36,7 @@ def test_both_key_names_work_and_stay_masked(monkeypatch: pytest.MonkeyPatch, na
 @pytest.mark.parametrize("url", ["ftp://x", "not a url", "http://", "127.0.0.1:8181"])
 def test_api_url_must_be_http(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("KRAKENFLEX_API_URL", url)
-    with pytest.raises(ConfigError, match="KRAKENFLEX_API_URL: Value error, must be an http"):
+    with pytest.raises(ConfigError, match="KRAKENFLEX_API_URL: must be an http"):
         load_settings()
 
 

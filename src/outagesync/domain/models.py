@@ -195,6 +195,8 @@ class RunReport:
     sites: tuple[SiteResult, ...]
     storage_error: str | None = None
     stored: bool = field(default=False, compare=False)  # what the store holds is the same run
+    upstream_url: str | None = None  # the API's base URL, credentials removed
+    sandbox: bool = False  # against the built-in sandbox (demo runs), not a real upstream
 
     @property
     def status(self) -> RunStatus:

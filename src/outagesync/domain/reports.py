@@ -23,6 +23,8 @@ class RunInfo:
     trigger: Trigger
     status: RunStatus
     dry_run: bool
+    upstream_url: str | None = None
+    sandbox: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,9 @@ class StoredReport:
     @classmethod
     def of(cls, report: RunReport, site: SiteResult) -> StoredReport:
         """A site of a run that was just made, as it is stored (every item kept)."""
-        run = RunInfo(report.run_id, report.trigger, report.status, report.dry_run)
+        run = RunInfo(
+            report.run_id, report.trigger, report.status, report.dry_run, report.upstream_url, report.sandbox
+        )
         return cls(
             site=site,
             run=run,

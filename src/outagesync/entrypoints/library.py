@@ -62,16 +62,19 @@ class Client:
         since: datetime | str | None = None,
         dry_run: bool = False,
         skip_invalid: bool = False,
+        allow_empty: bool = False,
     ) -> RunReport:
         """Sync the sites (None: every enabled managed site) and return the run's report.
 
-        A failing site is a result (`SiteResult.status` failed, `.error.code`), not an exception; the run
+        An empty list is not posted for a site whose last accepted list was not empty (the site fails
+        `empty-list-refused`) unless `allow_empty`. A failing site is a result (`SiteResult.status`
+        failed, `.error.code`), not an exception; the run
         is stored unless the client has no store (`report.storage_error` says if storing failed).
         Raises ConfigError (e.g. no API key) and InvalidInput (e.g. a bad site id or cutoff).
         """
         if isinstance(site_ids, str):
             raise InvalidInput("site_ids is a list of site ids, not one string")
-        options = self._options(since, dry_run=dry_run, skip_invalid=skip_invalid)
+        options = self._options(since, dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
         locking = Locking(self._store.open_locks() if self._store else bootstrap.local_locks())
         async with bootstrap.open_upstream(self.settings) as upstream:
             if site_ids is None:
@@ -99,11 +102,14 @@ class Client:
         since: datetime | str | None = None,
         dry_run: bool = False,
         skip_invalid: bool = False,
+        allow_empty: bool = False,
     ) -> RunReport:
         """`sync_async`, blocking: runs its own event loop in the calling thread."""
         _not_in_a_running_loop("sync")
         return run_to_value(
-            self.sync_async(site_ids, since=since, dry_run=dry_run, skip_invalid=skip_invalid)
+            self.sync_async(
+                site_ids, since=since, dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty
+            )
         )
 
     async def preview_async(
@@ -162,9 +168,15 @@ class Client:
         """One stored site report with its items (a unique id prefix of 8+ characters will do)."""
         return report_cases.get_report(report_id, reports=self._require_store())
 
-    def _options(self, since: datetime | str | None, *, dry_run: bool, skip_invalid: bool) -> SyncOptions:
+    def _options(
+        self, since: datetime | str | None, *, dry_run: bool, skip_invalid: bool, allow_empty: bool = False
+    ) -> SyncOptions:
         options = bootstrap.sync_options(
-            self.settings, trigger=Trigger.PYTHON, dry_run=dry_run, skip_invalid=skip_invalid
+            self.settings,
+            trigger=Trigger.PYTHON,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            allow_empty=allow_empty,
         )
         cutoff = _cutoff(since)
         return options if cutoff is None else replace(options, since=cutoff)
@@ -222,12 +234,15 @@ def sync(
     since: datetime | str | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    allow_empty: bool = False,
     settings: SettingsLike = None,
     store: bool = True,
 ) -> RunReport:
     """Sync sites now, blocking; see `Client.sync_async`."""
     with Client(settings, store=store) as client:
-        return client.sync(site_ids, since=since, dry_run=dry_run, skip_invalid=skip_invalid)
+        return client.sync(
+            site_ids, since=since, dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty
+        )
 
 
 async def sync_async(
@@ -236,12 +251,15 @@ async def sync_async(
     since: datetime | str | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
+    allow_empty: bool = False,
     settings: SettingsLike = None,
     store: bool = True,
 ) -> RunReport:
     """Sync sites now, in the running event loop; see `Client.sync_async`."""
     with Client(settings, store=store) as client:
-        return await client.sync_async(site_ids, since=since, dry_run=dry_run, skip_invalid=skip_invalid)
+        return await client.sync_async(
+            site_ids, since=since, dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty
+        )
 
 
 def preview(

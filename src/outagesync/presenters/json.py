@@ -59,6 +59,8 @@ def run_report_to_dict(report: RunReport, *, with_items: bool = True) -> dict[st
         "settings_digest": report.settings_digest,
         "report_stored": report.stored,
         "storage_error": report.storage_error,
+        "upstream_url": report.upstream_url,
+        "sandbox": report.sandbox,
         "sites": [site_result_to_dict(site, with_items=with_items) for site in report.sites],
     }
 
@@ -71,6 +73,8 @@ def stored_report_to_dict(report: StoredReport) -> dict[str, Any]:
         trigger=report.run.trigger.value,
         run_status=report.run.status.value,
         dry_run=report.run.dry_run,
+        upstream_url=report.run.upstream_url,
+        sandbox=report.run.sandbox,
         items_total=report.items_total,
         items_digest=report.items_digest,
         items_truncated=report.items_truncated,

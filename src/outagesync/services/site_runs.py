@@ -64,7 +64,7 @@ class SitesRun:
         self.upstream = upstream
         self.clock = clock
         self.on_site_done = on_site_done
-        self.run_id = uuid.uuid4().hex
+        self.run_id = options.run_id or uuid.uuid4().hex
         self.limit = asyncio.Semaphore(options.concurrency)
         self.outages_attempts = 0
         self.started: dict[str, datetime] = {}
@@ -292,4 +292,6 @@ class SitesRun:
             settings_digest=self.options.settings_digest,
             dry_run=self.options.dry_run,
             sites=sites,
+            upstream_url=self.options.upstream_url,
+            sandbox=self.options.sandbox,
         )

@@ -45,6 +45,9 @@ class SyncOptions:
     trigger: Trigger = Trigger.CLI
     settings_digest: str = ""
     lock_wait_s: float = LOCK_WAIT_S  # how long to wait for a site another sync holds
+    run_id: str | None = None  # the run's id (a queue job's: `job-<id>`); None: a fresh one
+    upstream_url: str | None = None  # recorded in the report: the API's base URL, no credentials
+    sandbox: bool = False  # recorded in the report: the run is against the built-in sandbox
     observer: RunObserver = field(default=NO_OBSERVER, compare=False)  # telemetry: spans, log fields
 
 

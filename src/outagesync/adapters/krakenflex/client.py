@@ -487,8 +487,8 @@ def _transport_failure(exc: httpx.TransportError, host: str) -> _Transient | _No
 
 
 def _shown(response: httpx.Response) -> str:
-    """The request's URL without its query, for messages."""
-    return str(response.request.url.copy_with(query=None))
+    """The request's URL without its query, fragment or credentials, for messages."""
+    return str(response.request.url.copy_with(query=None, fragment=None, userinfo=b""))
 
 
 def _is_json(body: bytes) -> bool:

@@ -29,7 +29,13 @@ from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, Ru
 from outagesync.errors import InvalidInput, ReportNotFound
 from outagesync.presenters.json import items_to_builtins, site_counts
 
-_RUN_COLUMNS = (runs.c.trigger, runs.c.status.label("run_status"), runs.c.dry_run)
+_RUN_COLUMNS = (
+    runs.c.trigger,
+    runs.c.status.label("run_status"),
+    runs.c.dry_run,
+    runs.c.upstream_url,
+    runs.c.sandbox,
+)
 
 
 def save_run(connection: sa.Connection, report: RunReport, *, items_max: int) -> None:
@@ -45,6 +51,8 @@ def save_run(connection: sa.Connection, report: RunReport, *, items_max: int) ->
             started_at=report.started_at,
             finished_at=report.finished_at,
             settings_digest=report.settings_digest,
+            upstream_url=report.upstream_url,
+            sandbox=report.sandbox,
         )
     )
     if report.sites:
@@ -213,7 +221,14 @@ def _stored_report(row: sa.RowMapping, *, with_items: bool) -> StoredReport:
         error=error,
         items=items,
     )
-    run = RunInfo(row["run_id"], Trigger(row["trigger"]), RunStatus(row["run_status"]), row["dry_run"])
+    run = RunInfo(
+        row["run_id"],
+        Trigger(row["trigger"]),
+        RunStatus(row["run_status"]),
+        row["dry_run"],
+        row["upstream_url"],
+        bool(row["sandbox"]),
+    )
     return StoredReport(
         site=site,
         run=run,

@@ -244,6 +244,10 @@ class ReportSummary(SiteOutcome):
     trigger: Trigger
     run_status: RunStatus
     dry_run: bool
+    upstream_url: str | None = Field(
+        None, description="The KrakenFlex API base URL the run used (no credentials)."
+    )
+    sandbox: bool = Field(False, description="The run was against the built-in sandbox.")
     items_total: int
     items_digest: str = Field(description="sha256 of the canonical JSON of every item, in posted order.")
     items_truncated: bool = Field(description="Only the first items were stored (items_total counts all).")
@@ -287,6 +291,10 @@ class Run(BaseModel):
     settings_digest: str
     report_stored: bool
     storage_error: str | None
+    upstream_url: str | None = Field(
+        None, description="The KrakenFlex API base URL the run used (no credentials)."
+    )
+    sandbox: bool = Field(False, description="The run was against the built-in sandbox.")
     sites: list[SiteOutcome]
 
 

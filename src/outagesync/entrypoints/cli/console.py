@@ -27,6 +27,15 @@ if TYPE_CHECKING:
 _quiet: ContextVar[bool] = ContextVar("outagesync_cli_quiet", default=False)
 
 
+_sandbox_database: ContextVar[bool] = ContextVar("outagesync_cli_sandbox_database", default=False)
+
+
+def use_sandbox_database(use: bool) -> None:
+    """`reports --sandbox`: `open_store()` opens the sandbox's own report database (unless
+    OUTAGESYNC_DATABASE_URL names one), where `sync --sandbox` records its runs."""
+    _sandbox_database.set(use)
+
+
 def set_quiet(quiet: bool) -> None:
     """`--quiet`: from now on, `stderr()` prints nothing but errors (`stderr(error=True)`)."""
     _quiet.set(quiet)
@@ -94,6 +103,12 @@ def fail(exc: OutageSyncError) -> NoReturn:
     raise typer.Exit(exit_code_of(exc)) from None
 
 
+def say(text: str) -> None:
+    """A plain line on stdout, unless --quiet (docs/cli.md: --quiet prints only errors)."""
+    if not is_quiet():
+        typer.echo(text)
+
+
 def print_json(data: object) -> None:
     """`data` as indented JSON on stdout (presenters' shapes only)."""
     from outagesync.presenters.json import encode_json
@@ -108,7 +123,10 @@ def open_store() -> Iterator[Store]:
     from outagesync.config import load_settings
 
     try:
-        store = bootstrap.build_store(load_settings())
+        settings = load_settings()
+        if _sandbox_database.get():
+            settings = bootstrap.for_sandbox(settings)
+        store = bootstrap.build_store(settings)
         try:
             yield store
         finally:

@@ -8,21 +8,63 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from outagesync.defaults import MAX_PAGE_SIZE, REPORTS_PAGE_SIZE_CLI
-from outagesync.entrypoints.cli.console import fail, open_store, print_json
+from outagesync.entrypoints.cli import helptext
+from outagesync.entrypoints.cli.completion import complete_site_ids, complete_statuses
+from outagesync.entrypoints.cli.console import fail, open_store, print_json, say, use_sandbox_database
 from outagesync.entrypoints.cli.options import STATUSES, WHEN_HELP, JsonFlag, parse_age, parse_when
 from outagesync.errors import InvalidInput
 
 if TYPE_CHECKING:
     from outagesync.domain.reports import StoredReport
 
-reports_app = typer.Typer(help="Stored run reports: list, show, last, diff, clear.", no_args_is_help=True)
+reports_app = typer.Typer(
+    help="""Stored run reports: list, show, last, diff, clear.
+
+    Examples:
+        outagesync reports list --site kingfisher --from 7d
+        outagesync reports last
+        outagesync reports show 6dfee42c63b4
+    """,
+    no_args_is_help=True,
+)
+SiteFilter = Annotated[
+    str | None,
+    typer.Option(
+        metavar=helptext.SITE_ID, help="Only this site's reports.", autocompletion=complete_site_ids
+    ),
+]
+StatusFilter = Annotated[
+    str | None,
+    typer.Option(
+        metavar=helptext.STATUS,
+        help=f"Only reports with this status: {STATUSES}.",
+        autocompletion=complete_statuses,
+    ),
+]
+
+
+@reports_app.callback()
+def _reports(
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Read the sandbox's own report database, where `sync --sandbox` records its runs "
+            "(unless OUTAGESYNC_DATABASE_URL is set).",
+        ),
+    ] = False,
+) -> None:
+    use_sandbox_database(sandbox)
 
 
 @reports_app.command("list")
 def list_reports(
-    site: Annotated[str | None, typer.Option(help="Only this site's reports.")] = None,
-    status: Annotated[str | None, typer.Option(help=f"Only reports with this status: {STATUSES}.")] = None,
-    run: Annotated[str | None, typer.Option(help="Only the reports of this run id.")] = None,
+    site: SiteFilter = None,
+    status: StatusFilter = None,
+    run: Annotated[
+        str | None,
+        typer.Option(metavar=helptext.ID, help="Only the reports of this run id (8+ character prefix)."),
+    ] = None,
     from_: Annotated[
         datetime | None,
         typer.Option("--from", parser=parse_when, metavar="WHEN", help=f"Started at or after ({WHEN_HELP})."),
@@ -34,14 +76,23 @@ def list_reports(
         ),
     ] = None,
     limit: Annotated[
-        int, typer.Option(help=f"Reports per page, 1 to {MAX_PAGE_SIZE}.")
+        int, typer.Option(metavar=helptext.N, help=f"Reports per page, 1 to {MAX_PAGE_SIZE}.")
     ] = REPORTS_PAGE_SIZE_CLI,
     cursor: Annotated[
-        str | None, typer.Option(help="Continue after a previous page (its next cursor).")
+        str | None,
+        typer.Option(metavar=helptext.TOKEN, help="Continue after a previous page (its `more:` token)."),
     ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Site reports, newest first."""
+    """Site reports, newest first, a page at a time.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync reports list
+        outagesync reports list --site kingfisher --status failed --from 7d
+        outagesync reports list --run 6dfee42c63b4 --json
+    """
     from outagesync.presenters.cursors import decode_cursor
     from outagesync.services import reports
 
@@ -79,7 +130,14 @@ def show_report(
     ],
     json_output: JsonFlag = False,
 ) -> None:
-    """One site report with the items posted (or that would have been), or every site of one run."""
+    """One site report with the items posted (or that would have been), or every site of one run.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync reports show 3f2a9c1b7d4e
+        outagesync reports show 6dfee42c63b4 --json | jq '.items | length'
+    """
     from outagesync.services import reports
 
     with open_store() as store:
@@ -90,11 +148,23 @@ def show_report(
 @reports_app.command("last")
 def last_report(
     site: Annotated[
-        str | None, typer.Option(help="This site's newest report (default: the newest run).")
+        str | None,
+        typer.Option(
+            metavar=helptext.SITE_ID,
+            help="This site's newest report (default: the newest run).",
+            autocompletion=complete_site_ids,
+        ),
     ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """The newest report of a site, or every site of the newest run."""
+    """The newest report of a site, or every site of the newest run.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync reports last
+        outagesync reports last --site kingfisher --json
+    """
     from outagesync.services import reports
 
     with open_store() as store:
@@ -118,7 +188,14 @@ def diff_reports(
     ] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """What changed between two reports' lists: items added, removed, changed (end or name)."""
+    """What changed between two reports' lists: items added, removed, changed (end or name).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync reports diff 3f2a9c1b7d4e
+        outagesync reports diff 3f2a9c1b7d4e 8b1e0f2a6c3d --json
+    """
     from outagesync.services import reports
 
     with open_store() as store:
@@ -148,16 +225,16 @@ def _show_found(found: StoredReport | tuple[StoredReport, ...], *, json_output: 
         from outagesync.domain.reports import ReportPage
 
         sites = f"{len(found):,} site{'' if len(found) == 1 else 's'}"
-        typer.echo(f"run {found[0].run.run_id}: {found[0].run.status.value}, {sites}")
-        render_report_page(ReportPage(found, None))
+        title = f"run {found[0].run.run_id}: {found[0].run.status.value}, {sites}"
+        render_report_page(ReportPage(found, None), title=title)
     else:
         render_report(found)
 
 
 @reports_app.command("clear")
 def clear_reports(
-    site: Annotated[str | None, typer.Option(help="Only this site's reports.")] = None,
-    status: Annotated[str | None, typer.Option(help=f"Only reports with this status: {STATUSES}.")] = None,
+    site: SiteFilter = None,
+    status: StatusFilter = None,
     older_than: Annotated[
         timedelta | None,
         typer.Option(parser=parse_age, metavar="DURATION", help="Only reports started longer ago, e.g. 90d."),
@@ -176,7 +253,14 @@ def clear_reports(
         bool, typer.Option("--yes", "-y", help="Do not ask: delete (for scripts; the reports go for good).")
     ] = False,
 ) -> None:
-    """Delete stored reports (all of them unless filtered); asks first on a terminal, else needs --yes."""
+    """Delete stored reports (all of them unless filtered); asks first on a terminal, else needs --yes.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync reports clear --older-than 90d
+        outagesync reports clear --site kingfisher --status failed --yes
+    """
     import sys
     from datetime import UTC
 
@@ -199,4 +283,4 @@ def clear_reports(
                 typer.echo("nothing deleted")
                 raise typer.Exit(1)
         deleted = reports.clear_reports(reports=store, site_id=site, status=status, started_before=before)
-    typer.echo(f"deleted {deleted:,} report{'' if deleted == 1 else 's'}")
+    say(f"deleted {deleted:,} report{'' if deleted == 1 else 's'}")

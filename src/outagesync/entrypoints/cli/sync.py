@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from outagesync.defaults import CONCURRENCY, DEFAULT_SINCE, DEFAULT_SITE
+from outagesync.entrypoints.cli import helptext
+from outagesync.entrypoints.cli.completion import complete_site_ids
 from outagesync.entrypoints.cli.console import fail, is_quiet, print_json, stderr
 from outagesync.entrypoints.cli.exit_codes import ExitCode
 from outagesync.entrypoints.run import Stopped, run_to_value
@@ -32,13 +34,22 @@ if TYPE_CHECKING:
 def sync(
     site_ids: Annotated[
         list[str] | None,
-        typer.Argument(help=f"Site ids to sync (default: {DEFAULT_SITE}).", show_default=False),
+        typer.Argument(
+            metavar=helptext.SITE_IDS,
+            help=helptext.default_help("Site ids to sync.", DEFAULT_SITE),
+            show_default=False,
+            autocompletion=complete_site_ids,
+        ),
     ] = None,
     since: Annotated[
         str | None,
         typer.Option(
-            help="Cutoff, ISO 8601 (no offset = UTC): keep outages that began at or after it. "
-            f"[default: {DEFAULT_SINCE}, or OUTAGESYNC_SINCE]"
+            metavar=helptext.ISO8601,
+            help=helptext.setting_help(
+                "Cutoff: keep outages that began at or after it (no offset = UTC).",
+                "OUTAGESYNC_SINCE",
+                default=DEFAULT_SINCE,
+            ),
         ),
     ] = None,
     all_sites: Annotated[
@@ -58,7 +69,10 @@ def sync(
         typer.Option(
             min=1,
             max=256,
-            help=f"Sites in flight at once [default: {CONCURRENCY}, or OUTAGESYNC_CONCURRENCY].",
+            metavar=helptext.N,
+            help=helptext.setting_help(
+                "Sites in flight at once.", "OUTAGESYNC_CONCURRENCY", default=CONCURRENCY
+            ),
         ),
     ] = None,
     skip_invalid: Annotated[
@@ -90,7 +104,10 @@ def sync(
         ),
     ] = False,
 ) -> None:
-    """Fetch outages and site info, keep the site's outages since the cutoff, name them, and post them.
+    """Post each site's outages since the cutoff, named after its devices, to KrakenFlex.
+
+    Fetches every outage and the site's devices, keeps the site's outages that began at or after the
+    cutoff, names them, and posts them (the POST replaces the site's list).
 
     An empty list is not posted for a site whose last accepted list was not empty (it would clear it):
     the site fails empty-list-refused, unless --allow-empty. --all with no enabled managed site is a
@@ -103,6 +120,15 @@ def sync(
     Exit codes: 0 every site accepted (or dry run), 1 at least one site failed or the report could not be
     stored, 2 usage or configuration error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM), 129 hung
     up (SIGHUP); sites not finished are then stored as interrupted.
+
+    Environment: KRAKENFLEX_API_KEY, KRAKENFLEX_API_URL, OUTAGESYNC_DATABASE_URL, OUTAGESYNC_SINCE,
+    OUTAGESYNC_CONCURRENCY (every setting: `outagesync config show`)
+
+    Examples:
+        outagesync sync --dry-run
+        outagesync sync kingfisher norwich-pear-tree --since 2022-06-01
+        outagesync sync --all --json | jq '.sites[] | select(.status != "succeeded")'
+        outagesync sync --sandbox
     """
     from rich.markup import escape
 
@@ -141,8 +167,9 @@ def sync(
     else:
         _show(report, json_output=json_output, dry_run=dry_run, diffs=diffs)
     if report.storage_error is None and report.sites and not json_output and not no_store:
-        hint = f"reports show {report.sites[0].report_id}" if len(report.sites) == 1 else "reports list"
-        err.print(f"report stored; see it with: outagesync {hint}")
+        hint = f"show {report.sites[0].report_id}" if len(report.sites) == 1 else "list"
+        group = "reports --sandbox" if sandbox and settings.database_url is None else "reports"
+        err.print(f"report stored; see it with: outagesync {group} {hint}")
     if report.storage_error is not None:
         message = f"[red]error[/]: the run report could not be stored: {escape(report.storage_error)}"
         stderr(error=True).print(message)
@@ -168,12 +195,15 @@ def _run_sync(
     err: Console,
 ) -> tuple[RunReport, tuple[SiteDiff, ...] | None]:
     from contextlib import nullcontext
+    from dataclasses import replace
 
     from outagesync import bootstrap
     from outagesync.domain.models import Trigger
     from outagesync.services.sites import list_sites
     from outagesync.services.sync import Locking, sync_managed_sites, sync_sites
 
+    if sandbox:
+        settings = bootstrap.for_sandbox(settings)  # demo runs keep their own history
     telemetry = bootstrap.build_telemetry(settings)
     options = bootstrap.sync_options(
         settings,
@@ -182,6 +212,7 @@ def _run_sync(
         skip_invalid=skip_invalid,
         allow_empty=allow_empty,
         observer=telemetry,
+        sandbox=sandbox,
     )
     store = bootstrap.build_store(settings)
     reports = bootstrap.observed_reports(store, telemetry) if store_reports else None
@@ -196,6 +227,7 @@ def _run_sync(
         return report
 
     async def synced(active: Settings) -> RunReport:
+        run_options = replace(options, upstream_url=bootstrap.public_url(active.api_url))
         locks = store.open_locks() if store_reports else bootstrap.local_locks()
         locking = Locking(locks, on_wait=waiting)
         async with bootstrap.open_upstream(active, telemetry) as upstream:
@@ -203,7 +235,7 @@ def _run_sync(
                 if site_ids is None:
                     return await sync_managed_sites(
                         sites=store,
-                        options=options,
+                        options=run_options,
                         upstream=upstream,
                         reports=reports,
                         clock=_now,
@@ -212,7 +244,7 @@ def _run_sync(
                     )
                 return await sync_sites(
                     site_ids,
-                    options=options,
+                    options=run_options,
                     upstream=upstream,
                     reports=reports,
                     clock=_now,
