@@ -77,9 +77,7 @@ def test_a_failing_site_is_a_result_not_an_exception(settings: dict[str, object]
 def test_configuration_errors_are_exceptions_of_the_tree(sandbox: Sandbox, sqlite_url: str) -> None:
     with pytest.raises(outagesync.errors.ConfigError, match=r"^no API key: set KRAKENFLEX_API_KEY"):
         outagesync.sync([NORWICH], settings={"api_url": sandbox.url, "database_url": sqlite_url})
-    with pytest.raises(
-        outagesync.errors.ConfigError, match=r"KRAKENFLEX_API_URL: must be an http"
-    ):
+    with pytest.raises(outagesync.errors.ConfigError, match=r"KRAKENFLEX_API_URL: must be an http"):
         outagesync.Client({"api_url": "ftp://x"})
     with pytest.raises(outagesync.errors.InvalidSiteId, match=r"invalid site id '\.\./etc'"):
         outagesync.sync(["../etc"], settings=sandbox.settings(database_url=sqlite_url))
