@@ -60,7 +60,8 @@ def test_config_show_gives_each_setting_its_value_and_source(env: pytest.MonkeyP
         "OUTAGESYNC_CA_BUNDLE= # default",
     ]
     assert len(lines) == len(result.stdout.splitlines()) == 35  # every field of Settings, once
-    assert len({line.index("#") for line in result.stdout.splitlines()}) == 1  # sources in one column
+    assert all("=" in line and "  # " in line for line in result.stdout.splitlines())
+    assert "   " not in result.stdout  # piped: nothing padded (docs/cli.md)
 
 
 def test_config_show_json(env: pytest.MonkeyPatch) -> None:

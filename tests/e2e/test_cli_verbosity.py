@@ -67,7 +67,8 @@ def test_v_shows_our_steps_and_no_library_noise(sandbox: Sandbox, tmp_path: Path
         "WARNING outagesync.upstream: POST /site-outages: server error 500; retry 1 in N s",
         "INFO outagesync.upstream: POST /site-outages/kingfisher: 200 in N ms (attempt 2/3)",
     ]
-    (other,) = [line for line in done.stderr.splitlines() if "outagesync.upstream" not in line]
+    title, other = [line for line in done.stderr.splitlines() if "outagesync.upstream" not in line]
+    assert re.fullmatch(r"run [0-9a-f]{12}: succeeded", title)  # piped: the table's title is on stderr
     assert other.startswith("report stored; see it with: outagesync reports show ")
 
 

@@ -16,6 +16,15 @@ from outagesync.domain.sites import KEEP, SiteChanges
 from outagesync.errors import SiteAlreadyManaged, SiteNotManaged
 
 
+def site_ids_starting(connection: sa.Connection, prefix: str, *, limit: int) -> list[str]:
+    """Managed site ids that start with `prefix`, in order, at most `limit` (none before the schema)."""
+    if not sa.inspect(connection).has_table(managed_sites.name):
+        return []
+    column = managed_sites.c.site_id
+    query = sa.select(column).where(column.startswith(prefix, autoescape=True)).order_by(column).limit(limit)
+    return list(connection.scalars(query))
+
+
 def list_sites(
     connection: sa.Connection, *, enabled_only: bool, limit: int | None, after: str | None
 ) -> list[ManagedSite]:

@@ -212,6 +212,15 @@ class SqlStore:
             migrate.migrate(self._writer, revision, downgrade=True)
             self._migrated = self._keeps_head = False
 
+    def managed_site_ids(self, prefix: str = "", *, limit: int = 500) -> list[str]:
+        """Managed site ids starting with `prefix` (shell completion). Only looks: a SQLite file that does
+        not exist is not created, a database never migrated has none."""
+        path = sqlite_path(self.url) if self.url.get_backend_name() == "sqlite" else None
+        if path is not None and not path.exists():
+            return []
+        with storage_errors(self.url), self._engine.connect() as connection:
+            return sites.site_ids_starting(connection, prefix, limit=limit)
+
     def current_revision(self) -> str | None:
         """The schema revision of the database, None if it was never migrated. A SQLite file that does
         not exist is not created (`db current` only looks)."""

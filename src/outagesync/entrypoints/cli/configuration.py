@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from outagesync.entrypoints.cli.console import fail, print_json
+from outagesync.entrypoints.cli.console import fail, print_json, say
 from outagesync.entrypoints.cli.options import JsonFlag
 from outagesync.errors import OutageSyncError
 
@@ -33,6 +33,18 @@ def show_config(json_output: JsonFlag = False) -> None:
             {"settings": [{"variable": s.variable, "value": s.value, "source": s.source} for s in settings]}
         )
         return
-    width = max(len(f"{s.variable}={s.value}") for s in settings)
-    for setting in settings:
-        typer.echo(f"{f'{setting.variable}={setting.value}':<{width}}  # {setting.source}")
+    lines = [(f"{s.variable}={s.value}", s.source) for s in settings]
+    # sources in one column on a terminal wide enough; piped, nothing padded (docs/cli.md)
+    width = max(len(line) for line, _ in lines) if _aligned(lines) else 0
+    for line, source in lines:
+        say(f"{line:<{width}}  # {source}")
+
+
+def _aligned(lines: list[tuple[str, str]]) -> bool:
+    import shutil
+    import sys
+
+    if not sys.stdout.isatty():
+        return False
+    widest = max(len(line) for line, _ in lines) + 4 + max(len(source) for _, source in lines)
+    return widest <= shutil.get_terminal_size().columns

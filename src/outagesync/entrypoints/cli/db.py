@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outagesync.entrypoints.cli.console import fail, open_store
+from outagesync.entrypoints.cli.console import fail, open_store, say
 from outagesync.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -53,5 +53,5 @@ def current_db() -> None:
 
 def _echo_status(status: SchemaStatus) -> None:
     state = "up to date" if status.up_to_date else f"newest is {status.head}: run `outagesync db upgrade`"
-    typer.echo(f"database: {status.database}")
-    typer.echo(f"revision: {status.current or 'none (empty database)'} ({state})")
+    say(f"database: {status.database}")
+    say(f"revision: {status.current or 'none (empty database)'} ({state})")

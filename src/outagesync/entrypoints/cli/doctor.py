@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from outagesync.entrypoints.cli.console import print_json
+from outagesync.entrypoints.cli.console import print_json, say
 from outagesync.entrypoints.cli.exit_codes import ExitCode
 from outagesync.entrypoints.cli.options import JsonFlag
 from outagesync.errors import ConfigError, OutageSyncError
@@ -82,6 +82,8 @@ def _show(checks: list[Check], *, json_output: bool) -> None:
         print_json({"ok": all(check.ok for check in checks), "checks": rows})
         return
     for check in checks:
-        typer.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
-        if not check.ok:
+        if check.ok:
+            say(f"ok   {check.name}: {check.detail}")  # --quiet: the failures only
+        else:
+            typer.echo(f"FAIL {check.name}: {check.detail}")
             typer.echo(f"     fix: {check.fix}")

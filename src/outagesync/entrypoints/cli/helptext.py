@@ -8,18 +8,20 @@ last two are moved below the options (the epilog). Imports nothing heavy: `--hel
 
 from __future__ import annotations
 
+import copy
 import inspect
 import re
 from typing import Any
 
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 SITE_ID = "SITE_ID"
 SITE_IDS = "SITE_ID..."
 ID = "ID"
+REPORT_ID = "REPORT_ID"
 ISO8601 = "ISO8601"
 DURATION = "DURATION"
-WHEN = "ISO8601|DURATION"
+WHEN = "WHEN"  # ISO8601, or a DURATION ago
 STATUS = "STATUS"
 PATH = "PATH"
 N = "N"
@@ -29,6 +31,16 @@ PORT = "PORT"
 URL = "URL"
 TOKEN = "TOKEN"  # noqa: S105 (a metavar, not a secret)
 KEY = "KEY"
+CRON = "CRON"
+MS = "MS"
+RATE = "RATE"  # a probability, 0 to 1
+TEXT = "TEXT"  # free text (a name)
+REVISION = "REVISION"
+TARGET = "TARGET"
+METAVARS = frozenset(
+    value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
+)
+"""Every metavar an option or argument may show (besides a closed list of words, `a|b|c`)."""
 
 _SECTIONS = ("Environment:", "Examples:")
 
@@ -38,11 +50,18 @@ def escape(text: str) -> str:
     return re.sub(r"(?<!\\)\[", r"\\[", text)
 
 
-def setting_help(text: str, *variables: str) -> str:
-    """Help for an option a setting also gives: `text [env var: VARIABLE]` (the settings read the
-    variable, and the .env file; Typer is not given `envvar=` so that errors name the variable)."""
+def setting_help(text: str, *variables: str, default: object = None) -> str:
+    """Help for an option a setting also gives: `text [env var: VARIABLE] [default: DEFAULT]` (the
+    settings read the variable, and the .env file; Typer is not given `envvar=` so that errors name the
+    variable, and the option's own default is None: the setting's applies)."""
     names = ", ".join(variables)
-    return f"{text} {escape(f'[env var: {names}]')}"
+    shown = f"{text} {escape(f'[env var: {names}]')}"
+    return shown if default is None else default_help(shown, default)
+
+
+def default_help(text: str, default: object) -> str:
+    """`text [default: DEFAULT]`, for a default Typer cannot show (the parameter's own is None)."""
+    return f"{text} {escape(f'[default: {default}]')}"
 
 
 def split_help(doc: str) -> tuple[str, str | None]:
@@ -92,3 +111,12 @@ def _apply_docstring(command: TyperCommand | TyperGroup) -> None:
     if command.help:
         command.help, epilog = split_help(command.help)
         command.epilog = command.epilog or epilog
+    for param in command.params:
+        if isinstance(param, TyperArgument) and param.metavar:
+            # its metavar says what it is: no `<str>` type beside it
+            param.type = copy.copy(param.type)
+            setattr(param.type, "get_metavar", _no_metavar)  # noqa: B010 (an instance's method)
+
+
+def _no_metavar(*_args: object, **_kwargs: object) -> str:
+    return ""

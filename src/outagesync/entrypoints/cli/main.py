@@ -41,7 +41,17 @@ def _is_global_flag(arg: str) -> bool:
 app = typer.Typer(
     cls=_GlobalFlagsAnywhere,
     name="outagesync",
-    help="Keep each energy site's outage list on the KrakenFlex platform correct.",
+    help="""Keep each energy site's outage list on the KrakenFlex platform correct.
+
+    Environment: KRAKENFLEX_API_KEY, KRAKENFLEX_API_URL, OUTAGESYNC_DATABASE_URL (every setting and where
+    it comes from: `outagesync config show`)
+
+    Examples:
+        outagesync doctor
+        outagesync sync --dry-run
+        outagesync sync --all -q
+        outagesync reports list --site kingfisher
+    """,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -76,6 +86,8 @@ def _main(
             "--verbose",
             "-v",
             count=True,
+            metavar="",  # a flag: no value
+            show_default=False,
             help="More on stderr: -v our steps (requests, statuses, attempts, waits), -vv library debug "
             "logs too (secrets masked). Before or after the command.",
         ),
@@ -91,6 +103,7 @@ def _main(
         typer.Option(
             envvar="OUTAGESYNC_LOG_FORMAT",
             case_sensitive=False,
+            metavar="text|json",
             help="Logs and messages on stderr as text, or as one JSON object per line.",
         ),
     ] = LogFormat.TEXT,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outagesync.entrypoints.cli.console import fail, open_store, print_json
+from outagesync.entrypoints.cli.console import fail, open_store, print_json, say
 from outagesync.entrypoints.cli.options import JsonFlag, SiteCutoff
 from outagesync.errors import InvalidInput
 
@@ -121,7 +121,7 @@ def remove_site(site_id: Annotated[str, typer.Argument(metavar="SITE_ID")]) -> N
 
     with open_store() as store:
         sites.remove_site(site_id, sites=store)
-    typer.echo(f"site {site_id} is no longer managed (its reports are kept)")
+    say(f"site {site_id} is no longer managed (its reports are kept)")
 
 
 def _show_site(site: ManagedSite, json_output: bool, message: str | None) -> None:
@@ -133,5 +133,5 @@ def _show_site(site: ManagedSite, json_output: bool, message: str | None) -> Non
     from outagesync.entrypoints.cli.render.sites import render_site
 
     if message:
-        typer.echo(message)
+        say(message)
     render_site(site)

@@ -28,7 +28,9 @@ PAGE_COLUMNS = (
 )
 
 
-def render_report_page(page: ReportPage, console: Console | None = None) -> None:
+def render_report_page(
+    page: ReportPage, console: Console | None = None, *, title: str = "site reports, newest first"
+) -> None:
     console = console or stdout()
     notes = notes_for(console)
     if not page.reports:
@@ -46,7 +48,7 @@ def render_report_page(page: ReportPage, console: Console | None = None) -> None
         )
         for report in page.reports
     ]
-    print_grid(Grid(PAGE_COLUMNS, rows, "site reports, newest first"), console, err=notes)
+    print_grid(Grid(PAGE_COLUMNS, rows, title), console, err=notes)
     token = next_cursor(page)
     if token:
         notes.print(f"more: add --cursor {token}", highlight=False, soft_wrap=True)  # never split
