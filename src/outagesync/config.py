@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import logging
 import os
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -238,13 +239,72 @@ def explicit_settings(values: Any) -> ExplicitSettings:
         raise ConfigError(_describe(exc)) from None
 
 
+ENV_FILE_VARIABLE = "OUTAGESYNC_ENV_FILE"  # (or the global --env-file) another file than ./.env
+_logger = logging.getLogger("outagesync.config")
+_warned: set[str] = set()  # unknown variables already warned about in this process
+
+
+def env_file() -> str:
+    """The `.env` file settings are read from: OUTAGESYNC_ENV_FILE (set by --env-file too), which must
+    exist, else `.env` in the working directory, if there is one. ConfigError for a missing chosen file."""
+    chosen = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    if not chosen:
+        return ".env"
+    if not os.path.isfile(chosen):
+        raise ConfigError(f"{ENV_FILE_VARIABLE} (or --env-file): no such file: {chosen}")
+    return chosen
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from flags (only those given), environment and `.env`; errors become ConfigError."""
+    """Settings from flags (only those given), environment and the `.env` file; errors become
+    ConfigError. Unknown OUTAGESYNC_* and KRAKENFLEX_* variables are logged as warnings (once each),
+    with the closest known name."""
     given = {name: value for name, value in overrides.items() if value is not None}
+    path = env_file()
+    _warn_unknown_variables(path)
     try:
-        return with_ssm_secrets(Settings(**given))
+        return with_ssm_secrets(Settings(_env_file=path, **given))
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+
+
+def known_variables() -> frozenset[str]:
+    """Every variable outagesync reads: each setting's names, and OUTAGESYNC_ENV_FILE."""
+    names = {ENV_FILE_VARIABLE}
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice) for choice in alias.choices)
+        else:
+            names.add(str(alias) if alias else f"OUTAGESYNC_{field.upper()}")
+    return frozenset(names)
+
+
+def unknown_variables(names: Iterable[str]) -> list[tuple[str, str | None]]:
+    """The OUTAGESYNC_*/KRAKENFLEX_* names outagesync does not read, each with the closest known name."""
+    import difflib
+
+    known = known_variables()
+    unknown = sorted({name.upper() for name in names if name.upper().startswith(_PREFIXES)} - known)
+    return [
+        (name, next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.75)), None)) for name in unknown
+    ]
+
+
+_PREFIXES = ("OUTAGESYNC_", "KRAKENFLEX_")
+
+
+def _warn_unknown_variables(path: str) -> None:
+    names = [name for name in os.environ if name.upper().startswith(_PREFIXES)]
+    if os.path.isfile(path):
+        from dotenv import dotenv_values  # pydantic-settings' own .env reader
+
+        names += [name for name in dotenv_values(path) if name.upper().startswith(_PREFIXES)]
+    for name, closest in unknown_variables(names):
+        if name not in _warned:
+            _warned.add(name)
+            hint = f" (did you mean {closest}?)" if closest else ""
+            _logger.warning("%s is not an outagesync setting and is ignored%s", name, hint)
 
 
 def _describe(exc: ValidationError) -> str:
@@ -280,10 +340,9 @@ def effective_settings(settings: Settings, *, flags: Container[str] = ()) -> lis
     from dotenv import dotenv_values  # pydantic-settings' own .env reader
 
     environment = {name.upper(): value for name, value in os.environ.items()}
-    env_file = settings.model_config.get("env_file")
+    path = env_file()
     dotenv = {
-        name.upper(): value
-        for name, value in (dotenv_values(str(env_file)) if isinstance(env_file, str) else {}).items()
+        name.upper(): value for name, value in (dotenv_values(path) if os.path.isfile(path) else {}).items()
     }
     from_ssm = settings.ssm_sources()
     found = []

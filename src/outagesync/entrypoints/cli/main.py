@@ -16,21 +16,32 @@ from outagesync.entrypoints.cli.console import set_quiet
 from outagesync.entrypoints.cli.db import db_app
 from outagesync.entrypoints.cli.doctor import doctor_command
 from outagesync.entrypoints.cli.helptext import HelpCommand, HelpGroup
+from outagesync.entrypoints.cli.jobs import enqueue_command, jobs_app
 from outagesync.entrypoints.cli.reports import reports_app
 from outagesync.entrypoints.cli.sandbox import sandbox_command
 from outagesync.entrypoints.cli.serve import serve_command
 from outagesync.entrypoints.cli.sites import sites_app
 from outagesync.entrypoints.cli.sync import sync
+from outagesync.entrypoints.cli.worker import worker_command
 
 
 class _GlobalFlagsAnywhere(HelpGroup):
-    """`-v`, `-vv`, `-q` (and their long forms) are global options, accepted before or after the
-    command: `outagesync sync -v` is `outagesync -v sync` (up to a `--`)."""
+    """`-v`, `-vv`, `-q`, `--env-file PATH` (and the long forms) are global options, accepted before or
+    after the command: `outagesync sync -v` is `outagesync -v sync` (up to a `--`)."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # a click Context
         end = args.index("--") if "--" in args else len(args)
-        hoisted = [arg for arg in args[:end] if _is_global_flag(arg)]
-        rest = [arg for arg in args[:end] if not _is_global_flag(arg)]
+        hoisted: list[str] = []
+        rest: list[str] = []
+        position = 0
+        while position < end:
+            arg = args[position]
+            if arg == "--env-file" and position + 1 < end:
+                hoisted += args[position : position + 2]
+                position += 2
+                continue
+            (hoisted if _is_global_flag(arg) or arg.startswith("--env-file=") else rest).append(arg)
+            position += 1
         return super().parse_args(ctx, [*hoisted, *rest, *args[end:]])
 
 
@@ -60,10 +71,13 @@ app.command("sync")(sync)
 app.command("sandbox")(sandbox_command)
 app.command("serve")(serve_command)
 app.command("doctor")(doctor_command)
+app.command("worker")(worker_command)
+app.command("enqueue")(enqueue_command)
 app.add_typer(reports_app, name="reports")
 app.add_typer(sites_app, name="sites")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(jobs_app, name="jobs")
 
 
 class LogFormat(StrEnum):
@@ -107,14 +121,41 @@ def _main(
             help="Logs and messages on stderr as text, or as one JSON object per line.",
         ),
     ] = LogFormat.TEXT,
+    env_file: Annotated[
+        str | None,
+        typer.Option(
+            "--env-file",
+            envvar="OUTAGESYNC_ENV_FILE",
+            metavar="PATH",
+            show_default=False,
+            help="Read settings from this file instead of ./.env (it must exist). [default: ./.env if any]",
+        ),
+    ] = None,
 ) -> None:
+    import os
+
     from outagesync import bootstrap
 
     if quiet and verbose:
         raise typer.BadParameter("give -v or -q, not both", param_hint="'--quiet'")
+    if env_file is not None:
+        if not os.path.isfile(env_file):
+            raise typer.BadParameter(f"no such file: {env_file}", param_hint="'--env-file'")
+        before = os.environ.get("OUTAGESYNC_ENV_FILE")
+        os.environ["OUTAGESYNC_ENV_FILE"] = env_file  # every settings load of this command reads it
+        ctx.call_on_close(lambda: _restore("OUTAGESYNC_ENV_FILE", before))
     undo = bootstrap.configure_logging(-1 if quiet else verbose, json_lines=log_format is LogFormat.JSON)
     ctx.call_on_close(undo)  # a command run in-process (tests, the Python API) leaves no handler behind
     set_quiet(quiet)
+
+
+def _restore(name: str, value: str | None) -> None:
+    import os
+
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def main() -> None:
