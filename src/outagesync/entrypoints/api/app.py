@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from outagesync import __version__, bootstrap
 from outagesync.config import Settings
@@ -26,6 +25,7 @@ from outagesync.entrypoints.api.routes import health, metrics, reports, sites, s
 from outagesync.entrypoints.api.schemas import Problem
 from outagesync.entrypoints.api.shutdown import AnswerWhenCancelled
 from outagesync.entrypoints.web import install_dashboard
+from outagesync.entrypoints.web.docs import install_docs
 from outagesync.errors import StorageError
 from outagesync.services import admin
 from outagesync.services.ports import Store, Telemetry
@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     telemetry = bootstrap.build_telemetry(settings, server=True)
     options = bootstrap.sync_options(settings, trigger=Trigger.API, observer=telemetry)
     store = bootstrap.build_store(settings)
-    app = FastAPIOffline(  # /docs and /redoc from assets in the wheel: they work without internet
+    app = FastAPI(
         title="outagesync",
         version=__version__,
         description=DESCRIPTION,
@@ -62,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=_lifespan(store, telemetry),
         # no redirect of /sites/ to /sites: Starlette's would build it from the Host header (any client's)
         redirect_slashes=False,
+        docs_url=None,  # /docs and /redoc are served offline (install_docs)
+        redoc_url=None,
     )
     app.state.api = ApiState(settings, store, options, configured_token(settings), telemetry)
     install_error_handlers(app)
@@ -71,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(AnswerWhenCancelled)  # outermost: answers a request cancelled at shutdown
     for module in (health, sites, sync, reports, metrics):
         app.include_router(module.router)
+    install_docs(app)  # /docs and /redoc from assets in the wheel: they work without internet
     install_dashboard(app, app.state.api.token)  # the web dashboard at /ui
     app.openapi = _with_problem_schema(app.openapi)  # type: ignore[method-assign]
     return app
