@@ -30,8 +30,17 @@ REPORTS_PAGE_SIZE_CLI = 20  # `outagesync reports list`: a screenful
 SITES_PAGE_SIZE = 100  # REST GET /sites
 PREVIEW_ITEMS = 1000  # REST GET /sites/{id}/outages
 PREVIEW_ITEMS_MAX = 10_000
+INVALID_RECORDS_MAX = 1_000  # a failed GET /outages lists this many bad records (the total is exact)
 INVALID_RECORDS_SHOWN = 20  # the CLI lists this many skipped records per site, then counts the rest
 
 API_MAX_BODY_BYTES = 64 * 1024
 SYNC_WAIT_S = 50.0  # a REST sync answers within this; a sync still running then goes on (202 Accepted)
 GRACEFUL_TIMEOUT_S = 30
+
+# the job queue (docs/scale-out.md)
+BATCH_SIZE = 200  # sites per job: one GET /outages each
+JOB_RETRIES = 3  # jobs for the sites of a job that failed transiently, one after the other
+JOB_BACKOFF_S = 30.0  # before the first such retry; doubled for each next one
+WORKER_CONCURRENCY = 2  # jobs one worker runs at once (each with OUTAGESYNC_CONCURRENCY sites in flight)
+STALL_TIMEOUT_S = 30.0  # a worker silent (no heartbeat) this long is dead: its jobs run again
+JOBS_PAGE_SIZE = 50  # REST GET /jobs and `jobs list`

@@ -151,6 +151,11 @@ class InvalidUpstreamData(OutageSyncError):
         self.field = field
         self.problem = problem
         self.attempts = attempts
+        # GET /outages: every bad record found (domain InvalidRecords, up to a cap), how many in all, and
+        # how many records the body held; the message names the first
+        self.invalid_records: tuple[Any, ...] = ()
+        self.invalid_total = 0
+        self.records_seen: int | None = None
 
 
 class StorageError(OutageSyncError):

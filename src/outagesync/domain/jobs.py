@@ -64,7 +64,7 @@ class JobInfo:
     job_id: int
     state: JobState
     batch: Batch
-    attempts: int  # worker runs of this job (a stalled job run again counts twice)
+    attempts: int  # times a worker started it (a job run again after a crash or shutdown: 2)
     queued_at: datetime | None
     scheduled_at: datetime | None  # not before (a retry's backoff)
     started_at: datetime | None
@@ -83,6 +83,7 @@ class JobFilter:
     state: JobState | None = None
     site_id: str | None = None
     trigger: str | None = None
+    retry_of: int | None = None  # the retries a job's transient failures led to
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +95,9 @@ class JobPage:
 
 
 def job_run_id(job_id: int) -> str:
-    """The run id of the report run a job records (`job-123`): the same on each try of the job, so a run
-    again after a crash replaces the record the dead worker left `running`."""
-    return f"{JOB_RUN_PREFIX}{job_id}"
+    """The run id of the report run a job records (`job-000000000123`): the same on each try of the
+    job, so a run again after a crash replaces the record the dead worker left `running`."""
+    return f"{JOB_RUN_PREFIX}{job_id:012d}"  # fixed width: no job's run id is a prefix of another's
 
 
 def batches(site_ids: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
@@ -113,4 +114,4 @@ def is_transient(error_code: str | None) -> bool:
 
 def retry_delay_s(attempt: int, *, initial_s: float, max_s: float = 3600.0) -> float:
     """Backoff before retry number `attempt` (1 = the first retry): initial, doubled each time, capped."""
-    return min(max_s, initial_s * 2 ** max(0, attempt - 1))
+    return float(min(max_s, initial_s * 2.0 ** max(0, attempt - 1)))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from outagesync.domain.fleet import SiteActivity
+from outagesync.domain.jobs import Batch, JobFilter, JobInfo, JobPage
 from outagesync.domain.models import (
     DecodedOutages,
     ManagedSite,
@@ -20,7 +22,6 @@ from outagesync.domain.models import (
     SiteResult,
     Trigger,
 )
-from outagesync.domain.fleet import SiteActivity
 from outagesync.domain.reports import ReportCursor, ReportFilter, ReportPage, StoredReport
 from outagesync.domain.sites import SiteChanges
 
@@ -258,4 +259,39 @@ class Telemetry(RunObserver, Protocol):
 
     def close(self) -> None:
         """Flush spans and error reports still buffered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """One batch put in the queue: its job id, and the sites it holds (those already waiting in the
+    queue were left out; a batch left with none was not deferred, and has no job id)."""
+
+    job_id: int | None
+    site_ids: tuple[str, ...]
+
+
+class JobQueue(Protocol):
+    """The job queue (procrastinate on PostgreSQL), shared by every worker, CLI and API process.
+    Failures raise `StorageError`; an unknown job `JobNotFound`."""
+
+    async def defer_batches(self, batches: Sequence[Batch], *, delay_s: float = 0) -> list[Deferred]:
+        """Put each batch in the queue (to run no sooner than `delay_s` from now), without the sites
+        already waiting in it: a site is never waiting twice, whoever defers it."""
+        ...
+
+    async def defer_due(self, due: Mapping[str, datetime], *, batch_size: int) -> list[Deferred]:
+        """For {site id: due time}, defer (in batches, trigger "schedule") the sites whose due time no one
+        claimed before, nor a later one: each due time of a site is deferred once, across every process
+        and however often it is asked."""
+        ...
+
+    async def list_jobs(self, where: JobFilter, *, limit: int, before: int | None = None) -> JobPage:
+        """Jobs, newest (highest id) first, those with an id below `before` only."""
+        ...
+
+    async def get_job(self, job_id: int) -> JobInfo: ...
+
+    async def cancel_job(self, job_id: int) -> bool:
+        """Cancel a waiting job, or ask a running one to abort; False if it had already finished."""
         ...

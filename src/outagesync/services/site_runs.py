@@ -154,7 +154,7 @@ class SitesRun:
                 )
             result = await self._sync_site(site_id, calls, partial)
         except OutageSyncError as exc:  # before the POST: nothing was sent for this site
-            result = self._failed(partial, calls, exc)
+            result = self._failed(self._progress.pop(site_id, partial), calls, exc)
         finally:
             await self._release(site_id)
         self.options.observer.site_done(self.run_id, result)
@@ -174,8 +174,16 @@ class SitesRun:
             calls[SITE_INFO_ENDPOINT] = CallStats(fetched.attempts)
             site = fetched.value
             self._info_settled(site_id, site)
+        # a failure from here on reports what was fetched (site devices; records, bad ones listed)
+        self._progress[site_id] = partial = replace(partial, site_devices=len(site.devices))
         try:
             decoded = await asyncio.shield(outages)
+        except InvalidUpstreamData as exc:
+            if exc.records_seen is not None:
+                self._progress[site_id] = replace(
+                    partial, fetched=exc.records_seen, invalid_records=exc.invalid_records
+                )
+            raise
         finally:
             calls[OUTAGES_ENDPOINT] = CallStats(self.outages_attempts)
         selection = select_decoded_site_outages(decoded, site, partial.since, self.index(decoded))

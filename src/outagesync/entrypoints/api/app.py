@@ -21,7 +21,7 @@ from outagesync.domain.models import Trigger
 from outagesync.entrypoints.api.deps import ApiState, configured_token
 from outagesync.entrypoints.api.middleware import BodyLimit, HeadAsGet, Observed
 from outagesync.entrypoints.api.problems import install_error_handlers
-from outagesync.entrypoints.api.routes import health, metrics, reports, sites, sync
+from outagesync.entrypoints.api.routes import health, jobs, metrics, reports, sites, sync
 from outagesync.entrypoints.api.schemas import Problem
 from outagesync.entrypoints.api.shutdown import AnswerWhenCancelled
 from outagesync.entrypoints.web import install_dashboard
@@ -46,6 +46,7 @@ TAGS = [
     {"name": "sites", "description": "Managed sites: the sites `POST /sync` keeps in sync."},
     {"name": "sync", "description": "Preview and run syncs."},
     {"name": "reports", "description": "Stored site reports: what was sent, when, and did it work."},
+    {"name": "jobs", "description": "Queue jobs (PostgreSQL, docs/scale-out.md): state, attempts, reports."},
 ]
 
 
@@ -65,13 +66,16 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # /docs and /redoc are served offline (install_docs)
         redoc_url=None,
     )
-    app.state.api = ApiState(settings, store, options, configured_token(settings), telemetry)
+    queue = bootstrap.open_queue(settings) if bootstrap.has_queue(settings) else None
+    if settings.execution == "queue" and queue is None:
+        bootstrap.open_queue(settings)  # ConfigError: OUTAGESYNC_EXECUTION=queue needs PostgreSQL
+    app.state.api = ApiState(settings, store, options, configured_token(settings), telemetry, queue=queue)
     install_error_handlers(app)
     app.add_middleware(Observed, telemetry=telemetry)  # inside HeadAsGet: it sees the router's scope
     app.add_middleware(BodyLimit, max_bytes=API_MAX_BODY_BYTES)
     app.add_middleware(HeadAsGet)
     app.add_middleware(AnswerWhenCancelled)  # outermost: answers a request cancelled at shutdown
-    for module in (health, sites, sync, reports, metrics):
+    for module in (health, sites, sync, reports, jobs, metrics):
         app.include_router(module.router)
     install_docs(app)  # /docs and /redoc from assets in the wheel: they work without internet
     install_dashboard(app, app.state.api.token)  # the web dashboard at /ui

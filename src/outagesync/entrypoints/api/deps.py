@@ -19,7 +19,7 @@ from outagesync import bootstrap
 from outagesync.config import Settings
 from outagesync.entrypoints.api.background import BackgroundSyncs
 from outagesync.errors import ConfigError
-from outagesync.services.ports import Store, Telemetry, Upstream
+from outagesync.services.ports import JobQueue, Store, Telemetry, Upstream
 from outagesync.services.sync import SyncOptions
 
 NO_API_KEY = "no KrakenFlex API key is configured: set KRAKENFLEX_API_KEY for the service and restart it"
@@ -36,6 +36,12 @@ class ApiState:
     token: bytes | None
     telemetry: Telemetry
     syncs: BackgroundSyncs = field(default_factory=BackgroundSyncs)
+    queue: JobQueue | None = None  # with PostgreSQL; syncs go through it when OUTAGESYNC_EXECUTION=queue
+
+    @property
+    def queued(self) -> bool:
+        """Whether syncs are jobs for the workers (OUTAGESYNC_EXECUTION=queue) rather than run here."""
+        return self.queue is not None and self.settings.execution == "queue"
 
     def sync_options(
         self, *, dry_run: bool = False, skip_invalid: bool = False, allow_empty: bool = False
@@ -71,6 +77,15 @@ def get_store(state: StateDep) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+def get_queue(state: StateDep) -> JobQueue:
+    if state.queue is None:
+        return bootstrap.open_queue(state.settings)  # ConfigError (503): the queue needs PostgreSQL
+    return state.queue
+
+
+QueueDep = Annotated[JobQueue, Depends(get_queue)]
 
 
 def require_api_key(state: StateDep) -> None:

@@ -56,6 +56,7 @@ PROBLEMS: dict[str, ProblemType] = {
         ProblemType(502, errors.InvalidUpstreamData.code, "The KrakenFlex API sent invalid data"),
         ProblemType(503, errors.StorageError.code, "The report database is unavailable"),
         ProblemType(404, errors.ReportNotFound.code, "Report not found"),
+        ProblemType(404, errors.JobNotFound.code, "Job not found"),
         ProblemType(404, errors.SiteNotManaged.code, "Site not managed"),
         ProblemType(409, errors.SiteAlreadyManaged.code, "Site already managed"),
         ProblemType(409, errors.SiteBusy.code, "Another sync of the site is running"),

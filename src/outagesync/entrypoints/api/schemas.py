@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from outagesync.domain.ids import MAX_NAME_LENGTH, SITE_ID_PATTERN
+from outagesync.domain.jobs import JobState
 from outagesync.domain.models import RunStatus, SiteStatus, Trigger
 from outagesync.domain.schedules import MAX_SCHEDULE_LENGTH
 from outagesync.entrypoints.api import examples
@@ -314,3 +315,47 @@ class OutagePreview(BaseModel):
     invalid_records: list[str]
     items: list[OutageItem]
     items_truncated: bool = Field(description="`items` holds the first `limit` only (`kept` counts all).")
+
+
+# --- queue jobs
+
+
+class JobReport(BaseModel):
+    id: str
+    site_id: str
+    status: SiteStatus
+    error_code: str | None
+    url: str = Field(description="The report: GET it.")
+
+
+class Job(BaseModel):
+    """A queue job: a batch of sites one worker syncs with one GET /outages (docs/scale-out.md)."""
+
+    id: int
+    state: JobState
+    site_ids: list[str]
+    trigger: str = Field(description="Who queued it: cli, api, schedule (a retry keeps its job's).")
+    attempt: int = Field(description="1 for a first try; n for the (n-1)th retry of transient failures.")
+    retry_of: int | None = Field(description="The job whose transient failures this one retries.")
+    attempts: int = Field(description="Times a worker started it (2+: run again after a crash/shutdown).")
+    queued_at: Instant | None
+    scheduled_at: Instant | None = Field(description="Not run before (a retry's backoff).")
+    started_at: Instant | None
+    finished_at: Instant | None
+    run_id: str = Field(description="The run its reports belong to.")
+    reports_url: str
+    reports: list[JobReport] | None = Field(None, description="The site reports its run produced.")
+
+
+class JobPage(BaseModel):
+    """Queue jobs, newest first."""
+
+    items: list[Job]
+    next_cursor: int | None = Field(description="Pass it as `cursor` for the next page; null on the last.")
+    next: str | None = Field(description="The next page's URL; null on the last page.")
+
+
+class JobsQueued(BaseModel):
+    """202 of a sync with OUTAGESYNC_EXECUTION=queue: the jobs that hold the sites (Location: the first)."""
+
+    jobs: list[Job]

@@ -36,6 +36,7 @@ EXIT_CODES: dict[str, ExitCode] = {
     errors.InvalidUpstreamData.code: ExitCode.FAILED,
     errors.StorageError.code: ExitCode.FAILED,
     errors.ReportNotFound.code: ExitCode.FAILED,
+    errors.JobNotFound.code: ExitCode.FAILED,
     errors.SiteNotManaged.code: ExitCode.FAILED,
     errors.SiteAlreadyManaged.code: ExitCode.FAILED,
     errors.SiteBusy.code: ExitCode.FAILED,

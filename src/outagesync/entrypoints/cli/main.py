@@ -16,11 +16,13 @@ from outagesync.entrypoints.cli.console import set_quiet
 from outagesync.entrypoints.cli.db import db_app
 from outagesync.entrypoints.cli.doctor import doctor_command
 from outagesync.entrypoints.cli.helptext import HelpCommand, HelpGroup
+from outagesync.entrypoints.cli.jobs import enqueue_command, jobs_app
 from outagesync.entrypoints.cli.reports import reports_app
 from outagesync.entrypoints.cli.sandbox import sandbox_command
 from outagesync.entrypoints.cli.serve import serve_command
 from outagesync.entrypoints.cli.sites import sites_app
 from outagesync.entrypoints.cli.sync import sync
+from outagesync.entrypoints.cli.worker import worker_command
 
 
 class _GlobalFlagsAnywhere(HelpGroup):
@@ -69,10 +71,13 @@ app.command("sync")(sync)
 app.command("sandbox")(sandbox_command)
 app.command("serve")(serve_command)
 app.command("doctor")(doctor_command)
+app.command("worker")(worker_command)
+app.command("enqueue")(enqueue_command)
 app.add_typer(reports_app, name="reports")
 app.add_typer(sites_app, name="sites")
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(jobs_app, name="jobs")
 
 
 class LogFormat(StrEnum):

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from outagesync import bootstrap
 from outagesync.defaults import PREVIEW_ITEMS, PREVIEW_ITEMS_MAX
+from outagesync.domain.jobs import JobFilter, JobState
 from outagesync.domain.models import RunReport, Trigger
 from outagesync.domain.reports import StoredReport
 from outagesync.entrypoints.api.background import Accepted, Recorded
@@ -31,9 +32,11 @@ from outagesync.entrypoints.api.problems import (
     problem_response,
     problem_responses,
 )
-from outagesync.entrypoints.api.schemas import OutagePreview, Report, Run
+from outagesync.entrypoints.api.schemas import JobsQueued, OutagePreview, Report, Run
 from outagesync.errors import StorageError
+from outagesync.presenters.jobs import job_to_dict
 from outagesync.presenters.json import preview_to_dict, run_report_to_dict, stored_report_to_dict
+from outagesync.services import jobs as job_cases
 from outagesync.services.one_site import preview_site_outages, sync_site
 from outagesync.services.ports import Upstream
 from outagesync.services.sync import Locking, sync_managed_sites
@@ -48,6 +51,11 @@ PreferHeader = Annotated[
 _ACCEPTED = (
     "The sync still runs after OUTAGESYNC_SYNC_WAIT seconds (at once with `Prefer: respond-async`): it "
     "goes on in the server; the body is its run as recorded (status `running`), `Location` its report."
+)
+_QUEUED = (
+    " With OUTAGESYNC_EXECUTION=queue (PostgreSQL), a sync without dry_run, skip_invalid, allow_empty or "
+    "since is queued instead: the body lists the jobs holding the sites, `Location` is the first's "
+    "(`/jobs/{id}`)."
 )
 _LOCATION = {
     "Location": {"description": "The stored report.", "schema": {"type": "string"}, "required": True}
@@ -94,7 +102,7 @@ async def preview_outages(
     dependencies=[Depends(require_api_key)],
     responses={
         201: {"headers": _LOCATION},
-        202: {"model": Run, "headers": _LOCATION, "description": _ACCEPTED},
+        202: {"model": Run | JobsQueued, "headers": _LOCATION, "description": _ACCEPTED + _QUEUED},
         **problem_responses(404, 409, 502, 504),
     },
 )
@@ -109,6 +117,8 @@ async def sync_one(
     allow_empty: AllowEmpty = False,
     prefer: PreferHeader = None,
 ) -> Response | Report:
+    if state.queued and not (dry_run or skip_invalid or allow_empty or since):
+        return await _enqueue(state, [site_id])
     options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
 
     async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
@@ -143,7 +153,7 @@ async def sync_one(
     summary="Sync every enabled managed site now; the run's report",
     description="200 whatever the sites' outcomes: `status` and each site's `status` and `error` tell.",
     dependencies=[Depends(require_api_key)],
-    responses={202: {"model": Run, "headers": _LOCATION, "description": _ACCEPTED}},
+    responses={202: {"model": Run | JobsQueued, "headers": _LOCATION, "description": _ACCEPTED + _QUEUED}},
 )
 async def sync_all(
     request: Request,
@@ -153,6 +163,8 @@ async def sync_all(
     allow_empty: AllowEmpty = False,
     prefer: PreferHeader = None,
 ) -> Response | Run:
+    if state.queued and not (dry_run or skip_invalid or allow_empty):
+        return await _enqueue(state, None)
     options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
 
     async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
@@ -172,6 +184,29 @@ async def sync_all(
     if report.storage_error is not None:
         return _not_stored(report, request.url.path)
     return Run.model_validate(run_report_to_dict(report, with_items=False))
+
+
+async def _enqueue(state: ApiState, site_ids: list[str] | None) -> Response:
+    """OUTAGESYNC_EXECUTION=queue: the sites go to the queue (every enabled managed one when `site_ids` is
+    None); 202 with the jobs holding them, Location the first (a site already waiting: its job)."""
+    assert state.queue is not None
+    size = state.settings.batch_size
+    if site_ids is None:
+        deferred = await job_cases.enqueue_managed_sites(
+            sites=state.store, queue=state.queue, batch_size=size, trigger="api"
+        )
+    else:
+        deferred = await job_cases.enqueue_sites(site_ids, queue=state.queue, batch_size=size, trigger="api")
+    ids = [d.job_id for d in deferred if d.job_id is not None]
+    if not ids:  # every site was already waiting: answer with a job that holds the first
+        first = site_ids[0] if site_ids else None
+        waiting = JobFilter(state=JobState.TODO, site_id=first)
+        page = await job_cases.list_jobs(queue=state.queue, where=waiting, limit=1)
+        ids = [job.job_id for job in page.items]
+    found = [await state.queue.get_job(job_id) for job_id in ids]
+    body = {"jobs": [job_to_dict(job) for job in found]}
+    headers = {"Location": f"/jobs/{ids[0]}"} if ids else {}
+    return JSONResponse(body, status_code=202, headers=headers)
 
 
 async def _run(
