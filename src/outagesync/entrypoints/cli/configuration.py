@@ -8,18 +8,29 @@ from outagesync.entrypoints.cli.console import fail, print_json, say
 from outagesync.entrypoints.cli.options import JsonFlag
 from outagesync.errors import OutageSyncError
 
-config_app = typer.Typer(help="The effective configuration.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="""The effective configuration: every setting, its value and its source.
+
+    Examples:
+        outagesync config show
+        outagesync config show --json
+    """,
+    no_args_is_help=True,
+)
 
 
 @config_app.command("show")
 def show_config(json_output: JsonFlag = False) -> None:
-    """Every effective setting, its value and where it came from (environment, .env file, SSM parameter,
-    default); secrets masked as ***. An invalid setting is an error naming it (exit 2).
+    """Every effective setting, its value and where it came from; secrets masked as ***.
+
+    Sources: environment, .env file, SSM parameter, default. An invalid setting is an error naming it
+    (exit 2). Piped, one `VARIABLE=value  # source` line per setting, nothing padded.
+
+    Environment: every OUTAGESYNC_* and KRAKENFLEX_* variable (and the .env file)
 
     Examples:
-
         outagesync config show
-
+        outagesync config show | grep -v '# default'
         outagesync config show --json | jq '.settings[] | select(.source != "default")'
     """
     from outagesync.config import effective_settings, load_settings

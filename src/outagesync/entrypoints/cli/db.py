@@ -13,15 +13,28 @@ if TYPE_CHECKING:
     from outagesync.services.admin import SchemaStatus
 
 db_app = typer.Typer(
-    help="The report database's schema (migrated automatically on first use).", no_args_is_help=True
+    help="""The report database's schema (migrated automatically on first use).
+
+    Examples:
+        outagesync db current
+        outagesync db upgrade
+    """,
+    no_args_is_help=True,
 )
 
 
 @db_app.command("upgrade")
 def upgrade_db(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
-    """Create or upgrade the schema (every command does it anyway on first use)."""
+    """Create or upgrade the schema (every command does it anyway on first use).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync db upgrade
+        outagesync db upgrade 0003
+    """
     from outagesync.services import admin
 
     with open_store() as store:
@@ -30,10 +43,19 @@ def upgrade_db(
 
 @db_app.command("downgrade")
 def downgrade_db(
-    revision: Annotated[str, typer.Argument(help='Target revision; "base" drops every table.')],
+    revision: Annotated[
+        str, typer.Argument(metavar="REVISION", help='Target revision; "base" drops every table.')
+    ],
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: data in dropped tables is lost.")] = False,
 ) -> None:
-    """Migrate the schema down (for rolling back an upgrade)."""
+    """Migrate the schema down (for rolling back an upgrade).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync db downgrade 0003 --yes
+        outagesync db downgrade base --yes
+    """
     if not yes:
         fail(InvalidInput("`db downgrade` can drop tables and their data: add --yes to confirm"))
     from outagesync.services import admin
@@ -44,7 +66,14 @@ def downgrade_db(
 
 @db_app.command("current")
 def current_db() -> None:
-    """Which database is used, and its schema revision."""
+    """Which database is used, and its schema revision (creates nothing).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync db current
+        outagesync -v db current
+    """
     from outagesync.services import admin
 
     with open_store() as store:

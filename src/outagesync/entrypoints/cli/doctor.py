@@ -19,14 +19,17 @@ CONFIG_FIX = "fix the variable named above; `outagesync config show` lists every
 
 
 def doctor_command(json_output: JsonFlag = False) -> None:
-    """Check that outagesync can work here: the configuration, that the URL answers like the KrakenFlex
-    API (TLS verified), that the API key is accepted, that the report database is reachable and
-    migrated. Reads only (one GET /site-info); posts nothing. Exit 0 when every check passes, else 1.
+    """Check that outagesync can work here: configuration, upstream, API key, report database.
+
+    Checks the configuration, that the URL answers like the KrakenFlex API (TLS verified), that the API
+    key is accepted, that the report database is reachable and migrated. Reads only (one GET
+    /site-info); posts nothing. Exit 0 when every check passes, else 1; -q prints the failures only.
+
+    Environment: KRAKENFLEX_API_KEY, KRAKENFLEX_API_URL, OUTAGESYNC_CA_BUNDLE, OUTAGESYNC_DATABASE_URL
 
     Examples:
-
         outagesync doctor
-
+        outagesync doctor -q || echo "outagesync cannot work here"
         outagesync doctor --json | jq '.checks[] | select(.ok | not)'
     """
     from outagesync.config import load_settings

@@ -55,7 +55,7 @@ SiteCutoff = Annotated[
     typer.Option(
         "--since",
         parser=parse_date,
-        metavar="DATE",
+        metavar="ISO8601",
         help=f"This site's cutoff, instead of the run's ({DATE_HELP}).",
     ),
 ]

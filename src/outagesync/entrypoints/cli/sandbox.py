@@ -27,17 +27,22 @@ _FAULTS = "Faults (for requests with the right key to the three upstream endpoin
 
 def sandbox_command(
     host: Annotated[
-        str, typer.Option(help="Interface to listen on. Use 0.0.0.0 to accept other machines.")
+        str,
+        typer.Option(metavar="HOST", help="Interface to listen on. Use 0.0.0.0 to accept other machines."),
     ] = (DEFAULT_HOST),
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")] = (
-        DEFAULT_PORT
-    ),
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=0, max=65535, help="Port to listen on (0: any free port).")
+    ] = (DEFAULT_PORT),
     api_key: Annotated[
-        str, typer.Option(help="The key clients must send as [bold]x-api-key[/]; the default is documented.")
+        str,
+        typer.Option(
+            metavar="KEY", help="The key clients must send as [bold]x-api-key[/]; the default is documented."
+        ),
     ] = DEFAULT_API_KEY,
     dataset: Annotated[
         Path | None,
         typer.Option(
+            metavar="PATH",
             exists=True,
             dir_okay=False,
             rich_help_panel=_DATA,
@@ -47,22 +52,32 @@ def sandbox_command(
     ] = None,
     outages: Annotated[
         int | None,
-        typer.Option(min=0, rich_help_panel=_DATA, help="Serve a synthetic dataset of this many outages."),
+        typer.Option(
+            metavar="N", min=0, rich_help_panel=_DATA, help="Serve a synthetic dataset of this many outages."
+        ),
     ] = None,
     devices: Annotated[
         int | None,
         typer.Option(
-            min=1, rich_help_panel=_DATA, show_default="outages/100", help="Synthetic: number of devices."
+            metavar="N",
+            min=1,
+            rich_help_panel=_DATA,
+            show_default="outages/100",
+            help="Synthetic: number of devices.",
         ),
     ] = None,
     sites: Annotated[
         int | None,
         typer.Option(
-            min=0, rich_help_panel=_DATA, show_default="devices/10", help="Synthetic: number of sites."
+            metavar="N",
+            min=0,
+            rich_help_panel=_DATA,
+            show_default="devices/10",
+            help="Synthetic: number of sites.",
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option(rich_help_panel=_DATA, help="Synthetic: seed; same seed, same data.")
+        int, typer.Option(metavar="N", rich_help_panel=_DATA, help="Synthetic: seed; same seed, same data.")
     ] = 0,
     changing_data: Annotated[
         bool,
@@ -84,20 +99,30 @@ def sandbox_command(
         ),
     ] = "compact",
     fail_rate: Annotated[
-        float, typer.Option(min=0, max=1, rich_help_panel=_FAULTS, help="Probability of a 500 per request.")
+        float,
+        typer.Option(
+            metavar="RATE", min=0, max=1, rich_help_panel=_FAULTS, help="Probability of a 500 per request."
+        ),
     ] = 0.0,
     fail_first: Annotated[
-        int, typer.Option(min=0, rich_help_panel=_FAULTS, help="The first N matching requests get a 500.")
+        int,
+        typer.Option(
+            metavar="N", min=0, rich_help_panel=_FAULTS, help="The first N matching requests get a 500."
+        ),
     ] = 0,
     rate_limit: Annotated[
         int | None,
         typer.Option(
-            min=1, rich_help_panel=_FAULTS, help="Allow N requests per second; beyond, 429 + Retry-After."
+            metavar="N",
+            min=1,
+            rich_help_panel=_FAULTS,
+            help="Allow N requests per second; beyond, 429 + Retry-After.",
         ),
     ] = None,
     retry_after: Annotated[
         int | None,
         typer.Option(
+            metavar="SECONDS",
             min=0,
             rich_help_panel=_FAULTS,
             show_default="until a request slot frees, at least 1",
@@ -105,11 +130,15 @@ def sandbox_command(
         ),
     ] = None,
     latency_ms: Annotated[
-        float, typer.Option(min=0, rich_help_panel=_FAULTS, help="Delay added to every matching request.")
+        float,
+        typer.Option(
+            metavar="MS", min=0, rich_help_panel=_FAULTS, help="Delay added to every matching request."
+        ),
     ] = 0.0,
     truncate_rate: Annotated[
         float,
         typer.Option(
+            metavar="RATE",
             min=0,
             max=1,
             rich_help_panel=_FAULTS,
@@ -119,6 +148,7 @@ def sandbox_command(
     drop_rate: Annotated[
         float,
         typer.Option(
+            metavar="RATE",
             min=0,
             max=1,
             rich_help_panel=_FAULTS,
@@ -128,6 +158,7 @@ def sandbox_command(
     fault_target: Annotated[
         str | None,
         typer.Option(
+            metavar="TARGET",
             rich_help_panel=_FAULTS,
             show_default="all three endpoints",
             help='Apply the faults only to matching requests, e.g. [bold]"GET /outages"[/], '
@@ -135,13 +166,23 @@ def sandbox_command(
         ),
     ] = None,
     fault_seed: Annotated[
-        int, typer.Option(rich_help_panel=_FAULTS, help="Seed of the fault RNG; same seed, same faults.")
+        int,
+        typer.Option(
+            metavar="N", rich_help_panel=_FAULTS, help="Seed of the fault RNG; same seed, same faults."
+        ),
     ] = 0,
 ) -> None:
     """Run a local, faithful copy of the KrakenFlex API (with optional faults) until Ctrl-C.
 
     It serves GET /outages, GET /site-info/{siteId} and POST /site-outages/{siteId} at the root of
     http://HOST:PORT, plus GET /_sandbox/site-outages/{siteId} (the last accepted payload; not upstream).
+
+    Environment: none (the sandbox takes only these options)
+
+    Examples:
+        outagesync sandbox
+        outagesync sandbox --outages 100000 --sites 50 --seed 7
+        outagesync sandbox --fail-rate 0.2 --rate-limit 5 --fault-target "POST /site-outages"
     """
     from outagesync.sandbox.data import JSON_STYLES
     from outagesync.sandbox.faults import Target

@@ -29,27 +29,39 @@ def serve_command(
     host: Annotated[
         str,
         typer.Option(
+            metavar="HOST",
             help="Address to listen on. Anything but loopback (127.0.0.1, ::1, localhost) needs "
-            "OUTAGESYNC_API_TOKEN."
+            "OUTAGESYNC_API_TOKEN.",
         ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free port).")] = 8000,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="TCP port (0: any free port).")
+    ] = 8000,
     graceful_timeout: Annotated[
         int,
         typer.Option(
             min=0,
+            metavar="SECONDS",
             help="On shutdown, seconds to let in-flight requests finish; syncs still running then are "
             "stopped and recorded as interrupted.",
         ),
     ] = GRACEFUL_TIMEOUT_S,
 ) -> None:
-    """Serve the REST API (docs at /docs). Settings come from the environment and .env.
+    """Serve the REST API (docs at /docs) until stopped; settings from the environment and .env.
 
     Every endpoint but /which and /check needs "Authorization: Bearer <OUTAGESYNC_API_TOKEN>".
 
     Without a token, the server listens on loopback only and needs none from loopback clients.
 
     Exit codes: 0 stopped, 1 cannot listen on that address, 2 configuration error.
+
+    Environment: OUTAGESYNC_API_TOKEN, KRAKENFLEX_API_KEY, KRAKENFLEX_API_URL, OUTAGESYNC_DATABASE_URL,
+    OUTAGESYNC_TRUSTED_PROXIES
+
+    Examples:
+        outagesync serve
+        outagesync serve --port 8080 --graceful-timeout 60
+        outagesync serve --host 0.0.0.0  # with OUTAGESYNC_API_TOKEN set
     """
     from outagesync.config import load_settings
     from outagesync.entrypoints.api import create_app

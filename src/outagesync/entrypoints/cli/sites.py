@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from outagesync.entrypoints.cli.completion import complete_site_ids
 from outagesync.entrypoints.cli.console import fail, open_store, print_json, say
 from outagesync.entrypoints.cli.options import JsonFlag, SiteCutoff
 from outagesync.errors import InvalidInput
@@ -23,13 +24,26 @@ Schedule = Annotated[
     ),
 ]
 
-sites_app = typer.Typer(help="Managed sites: the ones `sync --all` keeps in sync.", no_args_is_help=True)
+sites_app = typer.Typer(
+    help="""Managed sites: the ones `sync --all` keeps in sync.
+
+    Examples:
+        outagesync sites add kingfisher --name "Kingfisher farm"
+        outagesync sites list
+        outagesync sync --all
+    """,
+    no_args_is_help=True,
+)
+ManagedSiteId = Annotated[
+    str,
+    typer.Argument(metavar="SITE_ID", help="A managed site's id.", autocompletion=complete_site_ids),
+]
 
 
 @sites_app.command("add")
 def add_site(
     site_id: Annotated[str, typer.Argument(metavar="SITE_ID", help="The KrakenFlex site id.")],
-    name: Annotated[str | None, typer.Option(help="A display name.")] = None,
+    name: Annotated[str | None, typer.Option(metavar="TEXT", help="A display name.")] = None,
     since: SiteCutoff = None,
     disabled: Annotated[
         bool, typer.Option("--disabled", help="Add it, but leave it out of `sync --all`.")
@@ -37,8 +51,17 @@ def add_site(
     schedule: Schedule = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Manage a site: `sync --all` syncs it (with its own cutoff if --since is given); with --schedule,
-    the queue's workers sync it on that schedule (docs/scale-out.md)."""
+    """Manage a site: `sync --all` syncs it, with its own cutoff if --since is given.
+
+    With --schedule, the queue's workers sync it on that schedule (docs/scale-out.md).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync sites add kingfisher
+        outagesync sites add kingfisher --name "Kingfisher farm" --since 2024-01-01
+        outagesync sites add kingfisher --disabled --json
+    """
     from outagesync.services import sites
 
     with open_store() as store:
@@ -55,7 +78,14 @@ def list_sites(
     ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Managed sites, by id."""
+    """Managed sites, by id.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync sites list
+        outagesync sites list --enabled-only --json | jq -r '.items[].site_id'
+    """
     from outagesync.presenters.json import managed_site_to_dict
     from outagesync.services import sites
 
@@ -71,10 +101,17 @@ def list_sites(
 
 @sites_app.command("show")
 def show_site(
-    site_id: Annotated[str, typer.Argument(metavar="SITE_ID")],
+    site_id: ManagedSiteId,
     json_output: JsonFlag = False,
 ) -> None:
-    """One managed site."""
+    """One managed site: its name, cutoff, schedule and whether `sync --all` syncs it.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync sites show kingfisher
+        outagesync sites show kingfisher --json
+    """
     from outagesync.services import sites
 
     with open_store() as store:
@@ -84,8 +121,10 @@ def show_site(
 
 @sites_app.command("update")
 def update_site(
-    site_id: Annotated[str, typer.Argument(metavar="SITE_ID")],
-    name: Annotated[str | None, typer.Option(help='New display name ("" removes it).')] = None,
+    site_id: ManagedSiteId,
+    name: Annotated[
+        str | None, typer.Option(metavar="TEXT", help='New display name ("" removes it).')
+    ] = None,
     since: SiteCutoff = None,
     clear_since: Annotated[bool, typer.Option("--clear-since", help="Use the run's cutoff again.")] = False,
     enabled: Annotated[
@@ -95,7 +134,15 @@ def update_site(
     schedule: Schedule = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Change a managed site; what is not given stays as it is."""
+    """Change a managed site; what is not given stays as it is.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync sites update kingfisher --disable
+        outagesync sites update kingfisher --since 2024-06-01 --name "Kingfisher farm"
+        outagesync sites update kingfisher --clear-since --enable
+    """
     from outagesync.domain.sites import KEEP, Keep
     from outagesync.services import sites
 
@@ -115,8 +162,15 @@ def update_site(
 
 
 @sites_app.command("remove")
-def remove_site(site_id: Annotated[str, typer.Argument(metavar="SITE_ID")]) -> None:
-    """Stop managing a site (its reports are kept)."""
+def remove_site(site_id: ManagedSiteId) -> None:
+    """Stop managing a site (its reports are kept).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync sites remove kingfisher
+        outagesync -q sites remove kingfisher
+    """
     from outagesync.services import sites
 
     with open_store() as store:
