@@ -73,9 +73,10 @@ $(DDAGENT): | $(BIN)/python
 	$(VENV)/ddagent/bin/pip install --quiet 'ddapm-test-agent>=1.20'
 
 # Branch coverage of the whole suite, subprocesses included (pyproject: [tool.coverage]), gated by fail_under.
+# --dist loadgroup: the browser tests (xdist_group "browser") share one worker, one browser, one server.
 test: lint $(DDAGENT)
 	@rm -f .coverage .coverage.*
-	$(BIN)/coverage run -m pytest -n auto
+	$(BIN)/coverage run -m pytest -n auto --dist loadgroup
 	@$(BIN)/coverage combine -q
 	$(BIN)/coverage report
 	@if $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \

@@ -20,6 +20,8 @@ from tests.browser.conftest import ASSETS, FAILING_SITE, SCREENSHOTS, Fleet, Ser
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
 
+pytestmark = pytest.mark.xdist_group("browser")  # `make test`: one worker, one browser, one server
+
 NORWICH_KEPT = 10  # the default dataset: norwich-pear-tree's outages at or after 2022-01-01
 NORWICH_ALL = 18  # ... and all of its devices' outages, the 8 before the cutoff included
 
@@ -81,7 +83,10 @@ def test_a_site_timeline_draws_one_bar_per_outage(page: Page, live: Served) -> N
         "echarts.getInstanceByDom(document.getElementById('timeline')).getOption().series"
         ".map(s => [s.name, s.data.length])"
     )
-    assert option == [["kept (posted)", NORWICH_KEPT], ["dropped (before the cutoff)", NORWICH_ALL - NORWICH_KEPT]]
+    assert option == [
+        ["kept (posted)", NORWICH_KEPT],
+        ["dropped (before the cutoff)", NORWICH_ALL - NORWICH_KEPT],
+    ]
 
 
 def test_a_sync_started_from_the_site_page_ends_on_its_report(page: Page, live: Served) -> None:
@@ -116,7 +121,13 @@ def test_logging_out_ends_the_session(page: Page, live: Served) -> None:
     assert urlsplit(page.url).path == "/ui/login"
 
 
-PAGES = ["/ui/", "/ui/sites/norwich-pear-tree", "/ui/sites/norwich-pear-tree?timeline=live", "/docs", "/redoc"]
+PAGES = [
+    "/ui/",
+    "/ui/sites/norwich-pear-tree",
+    "/ui/sites/norwich-pear-tree?timeline=live",
+    "/docs",
+    "/redoc",
+]
 
 
 def test_no_page_loads_anything_from_outside_127_0_0_1(

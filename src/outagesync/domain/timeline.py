@@ -52,7 +52,8 @@ class Timeline:
 def timeline_of_items(items: Iterable[SiteOutage], since: datetime, *, max_bars: int) -> Timeline:
     """The timeline of a posted list (every item was kept by the cutoff rule)."""
     bars = [_bar(item.id, item.name, item.begin, item.end, kept=True) for item in items]
-    return _timeline(bars, since, max_bars)
+    rows = sorted({(bar.device, bar.device_id) for bar in bars})  # by name: the list has no device order
+    return _timeline(bars, since, max_bars, [(device_id, name) for name, device_id in rows])
 
 
 def timeline_of_site(
@@ -67,7 +68,8 @@ def timeline_of_site(
         if name is not None:
             begin = parse_instant(outage.begin)
             bars.append(_bar(outage.id, name, outage.begin, outage.end, kept=begin >= since))
-    return _timeline(bars, since, max_bars)
+    rows = [(device.id, device.name) for device in site.devices]  # every device, in the site's order
+    return _timeline(bars, since, max_bars, rows)
 
 
 def downsample(bars: Sequence[TimelineBar], max_bars: int) -> tuple[TimelineBar, ...]:
@@ -112,13 +114,12 @@ def _bar(device_id: str, name: str, begin: str, end: str, *, kept: bool) -> Time
     return TimelineBar(device_id, name, parse_instant(begin), parse_instant(end), kept)
 
 
-def _timeline(bars: list[TimelineBar], since: datetime, max_bars: int) -> Timeline:
-    devices: dict[str, str] = {}
-    for bar in sorted(bars, key=_order):
-        devices.setdefault(bar.device_id, bar.device)
+def _timeline(
+    bars: list[TimelineBar], since: datetime, max_bars: int, rows: list[tuple[str, str]]
+) -> Timeline:
     return Timeline(
         bars=downsample(bars, max_bars),
-        devices=tuple(devices.items()),
+        devices=tuple(dict(rows).items()),  # a device listed twice keeps its first row
         since=since,
         outages=len(bars),
         kept=sum(1 for bar in bars if bar.kept),

@@ -32,7 +32,7 @@
   var kept = series("kept (posted)", true, KEPT);
   kept.markLine = {
     symbol: "none", silent: true, lineStyle: { color: "#b00020", type: "dashed", width: 2 },
-    label: { formatter: "cutoff " + data.since_text, color: "#b00020" },
+    label: { formatter: "cutoff " + data.since_text, color: "#b00020", position: "end" },
     data: [{ xAxis: data.since }],
   };
   var chart = echarts.init(element, null, { renderer: "canvas" });
