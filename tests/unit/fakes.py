@@ -158,13 +158,18 @@ class FakeUpstream:
             raise self._outages_failures.pop(0)
         if self.invalid and not skip_invalid:
             first = self.invalid[0]
-            raise InvalidUpstreamData(
+            error = InvalidUpstreamData(
                 first.endpoint,
                 first.problem,
                 index=first.index,
                 field=first.field,
                 attempts=self.outages_attempts,
             )
+            # as the decoder does: every bad record listed, the total, and how many records there were
+            error.invalid_records = tuple(self.invalid)
+            error.invalid_total = len(self.invalid)
+            error.records_seen = len(self.outages) + len(self.invalid)
+            raise error
         kept: list[Outage] = []
         released: dict[str, int] = {}
         foreign = 0

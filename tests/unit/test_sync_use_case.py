@@ -369,6 +369,9 @@ async def test_an_invalid_upstream_record_fails_every_site_and_nothing_is_posted
             EPOCH,
             EPOCH,
             CUTOFF,
+            fetched=len(OUTAGES) + 1,  # what was fetched is reported, the bad record listed
+            site_devices=len(SITE_INFOS[site_id].devices),
+            invalid_records=(bad,),
             calls={SITE_INFO_ENDPOINT: CallStats(1), OUTAGES_ENDPOINT: CallStats(1)},
             error=error,
         )

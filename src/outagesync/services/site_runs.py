@@ -68,6 +68,7 @@ class SitesRun:
         self.limit = asyncio.Semaphore(options.concurrency)
         self.outages_attempts = 0
         self.started: dict[str, datetime] = {}
+        self._progress: dict[str, SiteResult] = {}  # what a site fetched, for its report if it fails
         self.report_ids: dict[str, str] = {}  # one id per site, from the `running` record to the outcome
         self.busy: set[str] = set()  # sites another sync held for the whole wait
         self.locks: SiteLocks | None = None
@@ -257,7 +258,7 @@ class SitesRun:
             post_status=post_status,
             upstream_message=exc.upstream_message if isinstance(exc, PayloadRejected) else None,
             upstream_detail=exc.detail if isinstance(exc, UpstreamError) else None,
-            error=ErrorInfo(exc.code, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)),
+            error=ErrorInfo(exc.code, _message(exc), retry_after_s=getattr(exc, "retry_after_s", None)),
         )
 
     def report(
@@ -303,3 +304,11 @@ class SitesRun:
             upstream_url=self.options.upstream_url,
             sandbox=self.options.sandbox,
         )
+
+
+def _message(exc: OutageSyncError) -> str:
+    """The error's message; for a body with several bad records, how many more there are."""
+    more = exc.invalid_total - 1 if isinstance(exc, InvalidUpstreamData) else 0
+    if more > 0:
+        return f"{exc} (and {more:,} more invalid record{'' if more == 1 else 's'}: see the report)"
+    return str(exc)

@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from outagesync.defaults import INVALID_RECORDS_MAX
 from outagesync.domain.models import (
     OUTAGES_ENDPOINT,
     SITE_INFO_ENDPOINT,
@@ -84,6 +85,7 @@ class OutagesDecoder:
         self._released_count = 0
         self._foreign_count = 0
         self._error: InvalidUpstreamData | None = None  # the first bad record, without skip_invalid
+        self._invalid_total = 0  # without skip_invalid, only the first INVALID_RECORDS_MAX are listed
 
     def feed(self, data: bytes) -> None:
         """The next bytes of the body; decodes every whole piece they complete."""
@@ -120,7 +122,7 @@ class OutagesDecoder:
         assert records is not None  # a final piece either decodes or raises
         self._buffer = bytearray()
         if self._error is not None:
-            raise self._error
+            raise _listing(self._error, self._invalid, self._invalid_total, self._index)
         return DecodedOutages(
             self._kept,
             self._invalid,
@@ -199,12 +201,12 @@ class OutagesDecoder:
             if problem is None:
                 return outage
             field, message = problem
-        if not self._skip_invalid:
+        if not self._skip_invalid and self._error is None:
             # raised by finish: a body that is not valid JSON further on is named as such first
-            if self._error is None:
-                self._error = InvalidUpstreamData(OUTAGES_ENDPOINT, message, index=index, field=field)
-            return None
-        self._invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, field, message))
+            self._error = InvalidUpstreamData(OUTAGES_ENDPOINT, message, index=index, field=field)
+        self._invalid_total += 1
+        if self._skip_invalid or len(self._invalid) < INVALID_RECORDS_MAX:
+            self._invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, field, message))
         return None
 
     def _take(self, outages: list[Outage], *, checked: bool = False) -> bool:
@@ -289,6 +291,8 @@ def decode_outages_plain(
         raise InvalidUpstreamData(OUTAGES_ENDPOINT, f"the body is not valid JSON ({exc})") from None
     outages: list[Outage] = []
     invalid: list[InvalidRecord] = []
+    first: InvalidUpstreamData | None = None
+    total = 0
     for index, record in enumerate(records):
         problem: tuple[str | None, str] | None
         try:
@@ -300,12 +304,26 @@ def decode_outages_plain(
             problem = _timestamp_problem(outage)
         if problem is None:
             outages.append(outage)
-        elif not skip_invalid:
-            raise InvalidUpstreamData(OUTAGES_ENDPOINT, problem[1], index=index, field=problem[0])
-        else:
+            continue
+        if first is None and not skip_invalid:
+            first = InvalidUpstreamData(OUTAGES_ENDPOINT, problem[1], index=index, field=problem[0])
+        total += 1
+        if skip_invalid or len(invalid) < INVALID_RECORDS_MAX:
             invalid.append(InvalidRecord(OUTAGES_ENDPOINT, index, *problem))
+    if first is not None:
+        raise _listing(first, invalid, total, len(records))
     decoded = DecodedOutages(outages, invalid)
     return decoded if release_before is None else _release(decoded, release_before)
+
+
+def _listing(
+    error: InvalidUpstreamData, invalid: list[InvalidRecord], total: int, records: int
+) -> InvalidUpstreamData:
+    """The first bad record's error, listing every bad record found (up to the cap) and the total."""
+    error.invalid_records = tuple(invalid)
+    error.invalid_total = total
+    error.records_seen = records
+    return error
 
 
 def _release(decoded: DecodedOutages, before: datetime) -> DecodedOutages:

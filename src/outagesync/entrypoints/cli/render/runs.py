@@ -45,9 +45,10 @@ def render_run(report: RunReport, console: Console, notes: Console) -> None:
                     highlight=False,
                     soft_wrap=True,
                 )
+        what = "skipped invalid record" if site.ok else "invalid record"
         for record in site.invalid_records[:INVALID_RECORDS_SHOWN]:
             notes.print(
-                f"[yellow]{escape(site.site_id)}[/]: skipped invalid record: {escape(str(record))}",
+                f"[yellow]{escape(site.site_id)}[/]: {what}: {escape(str(record))}",
                 highlight=False,
                 soft_wrap=True,
             )
