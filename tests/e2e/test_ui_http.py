@@ -3,16 +3,18 @@ without a token, the managed-site forms, htmx partial answers, error pages, and 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from outagesync import bootstrap
 from outagesync.config import Settings
 from outagesync.entrypoints.api import create_app
 from outagesync.sandbox import Sandbox
-from tests.e2e.api_server import ApiServer, serving
+from tests.e2e.api_server import ApiServer, make_settings, serving
 
 HTMX = {"HX-Request": "true"}
 
@@ -209,3 +211,26 @@ def test_a_sync_needs_the_services_api_key(private_settings: Settings) -> None:
         answer = http.post("/ui/sites/kingfisher/sync", data={"csrf": csrf})
     assert answer.status_code == 503
     assert "no KrakenFlex API key is configured" in answer.text
+
+
+@pytest.mark.postgres
+def test_with_the_queue_a_sync_from_the_dashboard_is_a_job_to_follow(
+    sandbox: Sandbox, postgres_url: str, api_token: str
+) -> None:
+    settings = make_settings(sandbox, database_url=postgres_url, token=api_token)
+    settings = settings.model_copy(update={"execution": "queue"})
+    asyncio.run(bootstrap.upgrade_queue_schema(settings))
+    with serving(settings) as server, httpx.Client(base_url=server.url) as http:
+        csrf = _log_in(http, api_token)
+        started = http.post("/ui/sites/kingfisher/sync", data={"csrf": csrf})
+        assert started.status_code == 303
+        job_id = int(started.headers["location"].removeprefix("/ui/jobs/"))
+        again = http.post("/ui/sites/kingfisher/sync", data={"csrf": csrf})
+        assert again.headers["location"] == f"/ui/jobs/{job_id}"  # still waiting: the same job
+        job = http.get(f"/ui/jobs/{job_id}")
+        assert f"<h1>Job {job_id}: sync of kingfisher</h1>" in job.text
+        assert "Job state: <strong>todo</strong>" in job.text
+        status = http.get(f"/ui/jobs/{job_id}", headers={**HTMX, "HX-Target": "job-status"})
+        assert status.text.startswith('<p id="job-status" hx-get=')  # polled until a worker ran it
+        assert "HX-Redirect" not in status.headers
+        assert http.get("/ui/jobs/999999").status_code == 404

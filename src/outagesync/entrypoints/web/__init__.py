@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from outagesync.entrypoints.web import actions, pages
+from outagesync.entrypoints.web import actions, jobs, pages
 from outagesync.entrypoints.web.session import Sessions
 
 STATIC = Path(__file__).parent / "static"
@@ -23,6 +23,7 @@ def install_dashboard(app: FastAPI, token: bytes | None) -> None:
     app.state.ui_sessions = Sessions(token)
     app.include_router(pages.router)
     app.include_router(actions.router)
+    app.include_router(jobs.router)
 
     @app.get("/ui", include_in_schema=False)
     def dashboard(request: Request) -> RedirectResponse:

@@ -19,6 +19,7 @@ from outagesync.domain.models import ManagedSite, RunReport, Trigger
 from outagesync.domain.timestamps import parse_cutoff
 from outagesync.entrypoints.api.background import Accepted, Recorded
 from outagesync.entrypoints.api.deps import now, require_api_key
+from outagesync.entrypoints.web.jobs import enqueue_site
 from outagesync.entrypoints.web.render import PageRoute, page, see_other
 from outagesync.entrypoints.web.session import (
     AnySessionDep,
@@ -75,6 +76,9 @@ def confirm_sync(request: Request, site_id: str, session: UserSessionDep, state:
 @router.post("/sites/{site_id}/sync")
 async def start_sync(site_id: str, form: FormDep, state: StateDep) -> Response:
     site_id = _site_id(site_id)
+    if state.queued:  # a job for the workers: follow it
+        job_id = await enqueue_site(state, site_id)
+        return see_other(f"/ui/jobs/{job_id}" if job_id is not None else f"/ui/sites/{site_id}")
     require_api_key(state)
     options = state.sync_options()
     telemetry = state.telemetry
