@@ -118,6 +118,7 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_sandbox.py --json benchmarks/results/sandbox.json
 	$(BIN)/python benchmarks/bench_api.py --json benchmarks/results/api.json
 	$(BIN)/python benchmarks/bench_startup.py --json benchmarks/results/startup.json
+	$(BIN)/python benchmarks/bench_ui.py
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .coverage.*
