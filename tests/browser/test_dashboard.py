@@ -87,6 +87,22 @@ def test_a_site_timeline_draws_one_bar_per_outage(page: Page, live: Served) -> N
         ["kept (posted)", NORWICH_KEPT],
         ["dropped (before the cutoff)", NORWICH_ALL - NORWICH_KEPT],
     ]
+    # hovering a bar shows its exact times: the first dropped bar's middle, in page coordinates
+    bar: Any = page.evaluate(
+        """() => {
+            const element = document.getElementById('timeline');
+            const chart = echarts.getInstanceByDom(element);
+            const bar = chart.getOption().series[1].data[0];
+            const [x, y] = chart.convertToPixel({seriesIndex: 1}, [(bar[1] + bar[2]) / 2, bar[0]]);
+            const box = element.getBoundingClientRect();
+            return {x: box.left + x, y: box.top + y, begin: bar[5], end: bar[6]};
+        }"""
+    )
+    page.mouse.move(bar["x"], bar["y"])
+    tooltip = page.get_by_text(f"begin {bar['begin']}")
+    expect(tooltip).to_be_visible()
+    assert f"end {bar['end']}" in tooltip.inner_text()
+    assert "dropped (before the cutoff)" in tooltip.inner_text()
 
 
 def test_a_sync_started_from_the_site_page_ends_on_its_report(page: Page, live: Served) -> None:

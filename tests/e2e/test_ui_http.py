@@ -164,6 +164,38 @@ def test_htmx_gets_only_the_part_of_the_page_it_asks_for(
     assert 'data-site="norwich-pear-tree" data-status="succeeded"' in fleet.text
 
 
+def test_a_preview_shows_what_a_sync_would_post_and_posts_nothing(
+    user: tuple[httpx.Client, str], sandbox: Sandbox
+) -> None:
+    http, csrf = user
+    confirm = http.get("/ui/sites/norwich-pear-tree/sync")
+    assert "<h1>Sync norwich-pear-tree now?</h1>" in confirm.text
+    preview = http.post("/ui/sites/norwich-pear-tree/preview", data={"csrf": csrf})
+    assert preview.status_code == 200
+    assert "A sync now would post <strong>10</strong> items (8 dropped before the cutoff" in preview.text
+    assert preview.text.count("<tr><td><code>") == 10
+    assert [r.method for r in sandbox.requests if r.method == "POST"] == []
+    unknown = http.post("/ui/sites/no-such-site/preview", data={"csrf": csrf})
+    assert "<code>unknown-site</code>" in unknown.text
+
+
+def test_the_live_timeline_reads_the_upstream_and_posts_nothing(
+    user: tuple[httpx.Client, str], sandbox: Sandbox
+) -> None:
+    http, _ = user
+    live = http.get("/ui/sites/norwich-pear-tree", params={"timeline": "live"})
+    assert (
+        "18 outages on 8 devices:\n  10 kept, 8 dropped (began before the cutoff 2022-01-01 00:00:00Z)"
+        in (live.text)
+    )
+    assert live.text.count('<tr class="bar">') == 18
+    assert sorted({(r.method, r.path.split("/")[1]) for r in sandbox.requests}) == [
+        ("GET", "outages"),
+        ("GET", "site-info"),
+    ]
+    assert http.get("/ui/sites/norwich-pear-tree", params={"timeline": "other"}).status_code == 422
+
+
 def test_pages_run_only_this_servers_scripts(user: tuple[httpx.Client, str]) -> None:
     http, _ = user
     answer = http.get("/ui/")
