@@ -21,7 +21,8 @@ from tests.e2e.api_server import client, serving
 
 REFUSED = (
     "not posting an empty list: it would clear the 3 outages of the site's last accepted list; to "
-    "clear it, sync with --allow-empty (REST API: allow_empty=true)"
+    "clear it, sync with --allow-empty (REST API: allow_empty=true), or let the site allow it: "
+    "outagesync sites update kingfisher --allow-empty"
 )
 
 
@@ -138,3 +139,40 @@ def test_the_rest_sync_of_every_site_takes_allow_empty(private_api: httpx.Client
     assert site["error"] == {"code": "empty-list-refused", "message": REFUSED}
     (site,) = private_api.post("/sync", params={"allow_empty": "true"}).json()["sites"]
     assert (site["status"], sandbox.accepted("kingfisher")) == ("succeeded", [])
+
+
+def test_a_managed_site_may_allow_an_empty_list(env: None, sandbox: Sandbox) -> None:
+    added = _run("sites", "add", "kingfisher", "--allow-empty", "--json")
+    assert added.exit_code == 0, added.stderr
+    assert json.loads(added.stdout)["allow_empty"] is True
+    assert _run("sync", "kingfisher").exit_code == 0
+    _outages_cleared(sandbox)
+    by_id = _run("sync", "kingfisher", "--json")  # synced by id: the managed site's flag holds
+    assert by_id.exit_code == 0, by_id.stdout
+    assert (_site(by_id)["status"], sandbox.accepted("kingfisher")) == ("succeeded", [])
+    assert _run("sync", "--all").exit_code == 0
+
+    sandbox.dataset = load_default_dataset()
+    assert _run("sync", "kingfisher").exit_code == 0  # 3 outages accepted again
+    updated = _run("sites", "update", "kingfisher", "--no-allow-empty", "--json")
+    assert json.loads(updated.stdout)["allow_empty"] is False
+    _outages_cleared(sandbox)
+    refused = _run("sync", "--all", "--json")
+    assert refused.exit_code == 1
+    assert _site(refused)["error"] == {"code": "empty-list-refused", "message": REFUSED}
+
+
+def test_the_rest_api_sets_a_sites_allow_empty(private_api: httpx.Client, sandbox: Sandbox) -> None:
+    created = private_api.post("/sites", json={"site_id": "kingfisher", "allow_empty": True})
+    assert (created.status_code, created.json()["allow_empty"]) == (201, True)
+    assert private_api.post("/sites/kingfisher/sync").status_code == 201
+    _outages_cleared(sandbox)
+    synced = private_api.post("/sites/kingfisher/sync")
+    assert (synced.status_code, synced.json()["status"], sandbox.accepted("kingfisher")) == (
+        201,
+        "succeeded",
+        [],
+    )
+    patched = private_api.patch("/sites/kingfisher", json={"allow_empty": False})
+    assert patched.json()["allow_empty"] is False
+    assert private_api.patch("/sites/kingfisher", json={"allow_empty": None}).status_code == 422

@@ -357,12 +357,13 @@ class FakeSiteStore:
         since: datetime | None = None,
         enabled: bool = True,
         schedule: str | None = None,
+        allow_empty: bool = False,
     ) -> ManagedSite:
         with self._lock:
             if site_id in self.sites:
                 raise SiteAlreadyManaged(f"site {site_id!r} is already managed")
             now = self.clock()
-            site = ManagedSite(site_id, name, since, enabled, now, now, schedule)
+            site = ManagedSite(site_id, name, since, enabled, now, now, schedule, allow_empty)
             self.sites[site_id] = site
         return site
 
@@ -375,6 +376,7 @@ class FakeSiteStore:
                 since=site.since if changes.since is KEEP else changes.since,
                 enabled=site.enabled if changes.enabled is KEEP else changes.enabled,
                 schedule=site.schedule if changes.schedule is KEEP else changes.schedule,
+                allow_empty=site.allow_empty if changes.allow_empty is KEEP else changes.allow_empty,
                 updated_at=self.clock(),
             )
             self.sites[site_id] = site

@@ -15,7 +15,8 @@ FEB = Outage("a1", "2022-02-01T00:00:00.000Z", "2022-02-02T00:00:00.000Z")
 REFUSED = ErrorInfo(
     "empty-list-refused",
     "not posting an empty list: it would clear the 1 outage of the site's last accepted list; "
-    "to clear it, sync with --allow-empty (REST API: allow_empty=true)",
+    "to clear it, sync with --allow-empty (REST API: allow_empty=true), or let the site allow it: "
+    "outagesync sites update alpha --allow-empty",
 )
 
 

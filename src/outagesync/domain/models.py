@@ -234,3 +234,4 @@ class ManagedSite:
     created_at: datetime
     updated_at: datetime
     schedule: str | None = None  # cron (UTC) of the queue's periodic syncs; None: OUTAGESYNC_SCHEDULE's
+    allow_empty: bool = False  # an empty list may be posted even if the last accepted one was not empty

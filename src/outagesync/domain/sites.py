@@ -25,7 +25,9 @@ class SiteChanges:
     since: datetime | Keep | None = KEEP
     enabled: bool | Keep = KEEP
     schedule: str | Keep | None = KEEP  # None clears it (the default schedule applies again)
+    allow_empty: bool | Keep = KEEP
 
     @property
     def is_empty(self) -> bool:
-        return self.name is KEEP and self.since is KEEP and self.enabled is KEEP and self.schedule is KEEP
+        fields = (self.name, self.since, self.enabled, self.schedule, self.allow_empty)
+        return all(value is KEEP for value in fields)

@@ -24,7 +24,13 @@ from outagesync.errors import ConfigError, InvalidInput, error_from_code
 from outagesync.services import reports as report_cases
 from outagesync.services.one_site import preview_site_outages
 from outagesync.services.ports import Store
-from outagesync.services.sync import Locking, SyncOptions, sync_managed_sites, sync_sites
+from outagesync.services.sync import (
+    Locking,
+    SyncOptions,
+    sync_managed_sites,
+    sync_sites,
+    with_managed_permissions,
+)
 
 SettingsLike = Settings | Mapping[str, Any] | None
 
@@ -86,6 +92,8 @@ class Client:
                     clock=_now,
                     locking=locking,
                 )
+            if self._store is not None:
+                options = await with_managed_permissions(options, list(site_ids), self._store)
             return await sync_sites(
                 list(site_ids),
                 options=options,

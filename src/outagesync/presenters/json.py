@@ -170,6 +170,7 @@ def managed_site_to_dict(site: ManagedSite) -> dict[str, Any]:
         "since": isoformat(site.since) if site.since else None,
         "enabled": site.enabled,
         "schedule": site.schedule,
+        "allow_empty": site.allow_empty,
         "created_at": isoformat(site.created_at),
         "updated_at": isoformat(site.updated_at),
     }

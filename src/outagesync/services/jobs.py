@@ -90,12 +90,14 @@ async def run_batch(
     managed = await asyncio.to_thread(sites.list_sites)
     wanted = set(batch.site_ids)
     overrides = {s.site_id: s.since for s in managed if s.site_id in wanted and s.since is not None}
+    allowing = frozenset(s.site_id for s in managed if s.site_id in wanted and s.allow_empty)
     trigger = Trigger.SCHEDULE if batch.trigger == "schedule" else Trigger.QUEUE
     run_options = replace(
         options,
         run_id=job_run_id(job_id),
         trigger=trigger,
         since_by_site={**options.since_by_site, **overrides},
+        allow_empty_sites=options.allow_empty_sites | allowing,
     )
     report = await sync_sites(
         batch.site_ids, options=run_options, upstream=upstream, reports=reports, clock=clock, locking=locking

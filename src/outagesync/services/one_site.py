@@ -68,12 +68,17 @@ async def sync_site(
 async def _site_options(
     site_id: str, options: SyncOptions, sites: SiteStore | None, since: datetime | None
 ) -> SyncOptions:
-    if since is None and sites is not None:
+    """The options for one site: its cutoff (`since`, else the managed site's own), and the managed
+    site's permission to post an empty list."""
+    if sites is not None:
         try:
             managed = await asyncio.to_thread(sites.get_site, site_id)
         except SiteNotManaged:
-            return options
-        since = managed.since
+            pass
+        else:
+            since = managed.since if since is None else since
+            if managed.allow_empty:
+                options = replace(options, allow_empty_sites=options.allow_empty_sites | {site_id})
     if since is None:
         return options
     return replace(options, since_by_site={**options.since_by_site, site_id: since})

@@ -144,6 +144,7 @@ class SiteStore(Protocol):
         since: datetime | None = None,
         enabled: bool = True,
         schedule: str | None = None,
+        allow_empty: bool = False,
     ) -> ManagedSite: ...  # SiteAlreadyManaged
 
     def update_site(self, site_id: str, changes: SiteChanges) -> ManagedSite: ...  # SiteNotManaged

@@ -200,7 +200,8 @@ class SitesRun:
         )
         if self.options.dry_run:
             return replace(partial, status=SiteStatus.DRY_RUN, finished_at=self.clock(), calls=dict(calls))
-        if not selection.items and not self.options.allow_empty:
+        allowed = self.options.allow_empty or site_id in self.options.allow_empty_sites
+        if not selection.items and not allowed:
             try:
                 await self._check_empty_allowed(site_id)
             except OutageSyncError as exc:
@@ -235,7 +236,8 @@ class SitesRun:
             raise EmptyListRefused(
                 f"not posting an empty list: it would clear the {previous} "
                 f"outage{'' if previous == 1 else 's'} of the site's last accepted list; to clear it, "
-                "sync with --allow-empty (REST API: allow_empty=true)"
+                "sync with --allow-empty (REST API: allow_empty=true), or let the site allow it: "
+                f"outagesync sites update {site_id} --allow-empty"
             )
 
     async def _release(self, site_id: str) -> None:

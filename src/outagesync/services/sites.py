@@ -24,9 +24,11 @@ def add_site(
     since: datetime | None = None,
     enabled: bool = True,
     schedule: str | None = None,
+    allow_empty: bool = False,
 ) -> ManagedSite:
     """Start managing a site. `name` is for display ("" means none); `since` (aware) overrides the cutoff;
-    `schedule` (cron, UTC; "" means none) is when the queue's workers sync it.
+    `schedule` (cron, UTC; "" means none) is when the queue's workers sync it; `allow_empty`: an
+    empty list may be posted to it even when its last accepted list was not empty.
 
     Raises InvalidSiteId, InvalidInput for a bad name, naive `since` or bad cron, SiteAlreadyManaged.
     """
@@ -36,6 +38,7 @@ def add_site(
         since=check_aware("cutoff", since),
         enabled=enabled,
         schedule=check_schedule(schedule),
+        allow_empty=allow_empty,
     )
 
 
@@ -63,6 +66,7 @@ def update_site(
     since: datetime | Keep | None = KEEP,
     enabled: bool | Keep = KEEP,
     schedule: str | Keep | None = KEEP,
+    allow_empty: bool | Keep = KEEP,
 ) -> ManagedSite:
     """Change what is given (None or "" clears name, since or schedule; KEEP leaves a field alone); the
     updated site.
@@ -75,9 +79,12 @@ def update_site(
         since=since if since is KEEP else check_aware("cutoff", since),
         enabled=enabled,
         schedule=schedule if schedule is KEEP else check_schedule(schedule),
+        allow_empty=allow_empty,
     )
     if changes.is_empty:
-        raise InvalidInput("nothing to update: give a new name, cutoff, schedule or enabled flag")
+        raise InvalidInput(
+            "nothing to update: give a new name, cutoff, schedule, enabled flag or allow-empty flag"
+        )
     return sites.update_site(check_site_id(site_id), changes)
 
 

@@ -41,6 +41,7 @@ class SyncOptions:
     dry_run: bool = False
     skip_invalid: bool = False
     allow_empty: bool = False  # post [] even when the site's last accepted list was not empty
+    allow_empty_sites: frozenset[str] = frozenset()  # managed sites that allow it themselves
     concurrency: int = CONCURRENCY
     trigger: Trigger = Trigger.CLI
     settings_digest: str = ""
@@ -160,6 +161,17 @@ def _save(report: RunReport, reports: ReportStore | None) -> None:
             reports.save_run(report)
 
 
+async def with_managed_permissions(
+    options: SyncOptions, site_ids: Sequence[str], sites: SiteStore
+) -> SyncOptions:
+    """`options` with the managed sites among `site_ids` that allow an empty list added: a site's
+    allow_empty holds whether it is synced by id or with every managed site."""
+    wanted = set(site_ids)
+    managed = await asyncio.to_thread(sites.list_sites)
+    allowing = frozenset(site.site_id for site in managed if site.allow_empty and site.site_id in wanted)
+    return replace(options, allow_empty_sites=options.allow_empty_sites | allowing) if allowing else options
+
+
 async def sync_managed_sites(
     *,
     sites: SiteStore,
@@ -174,9 +186,14 @@ async def sync_managed_sites(
     """Sync every enabled managed site, each with its own cutoff if any (`sync --all`, `POST /sync`)."""
     managed = await asyncio.to_thread(sites.list_sites, enabled_only=True)
     overrides = {site.site_id: site.since for site in managed if site.since is not None}
+    allowing = frozenset(site.site_id for site in managed if site.allow_empty)
     return await sync_sites(
         [site.site_id for site in managed],
-        options=replace(options, since_by_site={**options.since_by_site, **overrides}),
+        options=replace(
+            options,
+            since_by_site={**options.since_by_site, **overrides},
+            allow_empty_sites=options.allow_empty_sites | allowing,
+        ),
         upstream=upstream,
         reports=reports,
         clock=clock,

@@ -61,6 +61,7 @@ def add_site(connection: sa.Connection, site: ManagedSite) -> None:
                 since=site.since,
                 enabled=site.enabled,
                 schedule=site.schedule,
+                allow_empty=site.allow_empty,
                 created_at=site.created_at,
                 updated_at=site.updated_at,
             )
@@ -82,6 +83,8 @@ def update_site(
         values["enabled"] = changes.enabled
     if changes.schedule is not KEEP:
         values["schedule"] = changes.schedule
+    if changes.allow_empty is not KEEP:
+        values["allow_empty"] = changes.allow_empty
     statement = sa.update(managed_sites).where(managed_sites.c.site_id == site_id).values(**values)
     if connection.execute(statement).rowcount == 0:
         raise SiteNotManaged(f"site {site_id!r} is not managed")
@@ -104,4 +107,5 @@ def _site(row: sa.RowMapping) -> ManagedSite:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         schedule=row["schedule"],
+        allow_empty=bool(row["allow_empty"]),
     )

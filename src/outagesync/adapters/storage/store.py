@@ -178,9 +178,19 @@ class SqlStore:
         since: datetime | None = None,
         enabled: bool = True,
         schedule: str | None = None,
+        allow_empty: bool = False,
     ) -> ManagedSite:
         now = datetime.now(UTC)
-        site = ManagedSite(site_id, name, since, enabled, created_at=now, updated_at=now, schedule=schedule)
+        site = ManagedSite(
+            site_id,
+            name,
+            since,
+            enabled,
+            created_at=now,
+            updated_at=now,
+            schedule=schedule,
+            allow_empty=allow_empty,
+        )
         with self._write() as connection:
             sites.add_site(connection, site)
         return site

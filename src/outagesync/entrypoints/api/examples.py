@@ -16,6 +16,7 @@ SITE_IN: dict[str, Any] = {
     "since": "2022-01-01T00:00:00.000Z",
     "enabled": True,
     "schedule": "*/15 * * * *",
+    "allow_empty": False,
 }
 SITE_SETTINGS: dict[str, Any] = {key: value for key, value in SITE_IN.items() if key != "site_id"}
 SITE: dict[str, Any] = {

@@ -116,6 +116,12 @@ class Probe(BaseModel):
 # --- managed sites
 
 
+_ALLOW_EMPTY = (
+    "An empty list may be posted to the site even when its last accepted list was not empty (that "
+    "clears it); otherwise such a sync fails empty-list-refused."
+)
+
+
 class SiteIn(BaseModel):
     """A site to manage (POST /sites)."""
 
@@ -126,6 +132,7 @@ class SiteIn(BaseModel):
     since: InstantIn | None = Field(None, description="This site's own cutoff (default: the service's).")
     enabled: StrictBool = Field(True, description="Synced by POST /sync.")
     schedule: Schedule = None
+    allow_empty: StrictBool = Field(False, description=_ALLOW_EMPTY)
 
 
 class SiteReplace(BaseModel):
@@ -137,6 +144,7 @@ class SiteReplace(BaseModel):
     since: InstantIn | None = None
     enabled: StrictBool = True
     schedule: Schedule = None
+    allow_empty: StrictBool = Field(False, description=_ALLOW_EMPTY)
 
 
 def _patch_schema(schema: dict[str, Any]) -> None:
@@ -153,8 +161,9 @@ class SitePatch(BaseModel):
     since: InstantIn | None = None
     enabled: StrictBool | SkipJsonSchema[None] = Field(None, description="Absent: unchanged.")
     schedule: Schedule = None
+    allow_empty: StrictBool | SkipJsonSchema[None] = Field(None, description="Absent: unchanged.")
 
-    @field_validator("enabled")
+    @field_validator("enabled", "allow_empty")
     @classmethod
     def _not_null(cls, value: bool | None) -> bool:
         """null is no flag (`{"enabled": null}` alone would change nothing): leave it out instead."""
@@ -171,6 +180,7 @@ class Site(BaseModel):
     since: Instant | None
     enabled: bool
     schedule: str | None
+    allow_empty: bool = Field(description=_ALLOW_EMPTY)
     created_at: Instant
     updated_at: Instant
 

@@ -49,6 +49,14 @@ def add_site(
         bool, typer.Option("--disabled", help="Add it, but leave it out of `sync --all`.")
     ] = False,
     schedule: Schedule = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="An empty list may be posted to it even when its last accepted list was not empty "
+            "(clearing it); otherwise such a sync fails empty-list-refused.",
+        ),
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
     """Manage a site: `sync --all` syncs it, with its own cutoff if --since is given.
@@ -66,7 +74,13 @@ def add_site(
 
     with open_store() as store:
         site = sites.add_site(
-            site_id, sites=store, name=name, since=since, enabled=not disabled, schedule=schedule
+            site_id,
+            sites=store,
+            name=name,
+            since=since,
+            enabled=not disabled,
+            schedule=schedule,
+            allow_empty=allow_empty,
         )
     _show_site(site, json_output, f"site {site.site_id} is now managed")
 
@@ -132,6 +146,14 @@ def update_site(
         typer.Option("--enable/--disable", help="Include in `sync --all` or not.", show_default=False),
     ] = None,
     schedule: Schedule = None,
+    allow_empty: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-empty/--no-allow-empty",
+            help="Whether an empty list may be posted to it when its last accepted list was not empty.",
+            show_default=False,
+        ),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Change a managed site; what is not given stays as it is.
@@ -157,6 +179,7 @@ def update_site(
             since=new_since,
             enabled=KEEP if enabled is None else enabled,
             schedule=KEEP if schedule is None else schedule,
+            allow_empty=KEEP if allow_empty is None else allow_empty,
         )
     _show_site(site, json_output, f"site {site.site_id} updated")
 

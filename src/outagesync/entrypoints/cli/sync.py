@@ -200,7 +200,7 @@ def _run_sync(
     from outagesync import bootstrap
     from outagesync.domain.models import Trigger
     from outagesync.services.sites import list_sites
-    from outagesync.services.sync import Locking, sync_managed_sites, sync_sites
+    from outagesync.services.sync import Locking, sync_managed_sites, sync_sites, with_managed_permissions
 
     if sandbox:
         settings = bootstrap.for_sandbox(settings)  # demo runs keep their own history
@@ -242,6 +242,8 @@ def _run_sync(
                         on_site_done=on_done,
                         locking=locking,
                     )
+                if store_reports:
+                    run_options = await with_managed_permissions(run_options, site_ids, store)
                 return await sync_sites(
                     site_ids,
                     options=run_options,

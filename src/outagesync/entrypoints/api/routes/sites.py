@@ -61,6 +61,7 @@ def add_site(body: SiteIn, store: StoreDep, response: Response) -> Site:
         since=body.since,
         enabled=body.enabled,
         schedule=body.schedule,
+        allow_empty=body.allow_empty,
     )
     response.headers["Location"] = f"/sites/{site.site_id}"
     return _site(site)
@@ -81,7 +82,13 @@ def get_site(site_id: SiteIdPath, store: StoreDep) -> Site:
 )
 def replace_site(site_id: SiteIdPath, body: SiteReplace, store: StoreDep) -> Site:
     site = site_cases.update_site(
-        site_id, sites=store, name=body.name, since=body.since, enabled=body.enabled, schedule=body.schedule
+        site_id,
+        sites=store,
+        name=body.name,
+        since=body.since,
+        enabled=body.enabled,
+        schedule=body.schedule,
+        allow_empty=body.allow_empty,
     )
     return _site(site)
 

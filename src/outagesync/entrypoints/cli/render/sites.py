@@ -51,6 +51,10 @@ def render_site(site: ManagedSite, console: Console | None = None) -> None:
         ("enabled", "[green]yes[/]" if site.enabled else "[yellow]no[/]"),
         ("updated", when(site.updated_at)),
         ("schedule", escape(site.schedule) if site.schedule else "-"),
+        (
+            "allow empty list",
+            "yes" if site.allow_empty else "no (an empty list over a non-empty one is refused)",
+        ),
         ("created", when(site.created_at)),
     )
     for label, value in fields:
