@@ -36,7 +36,7 @@ def render_items_diff(diff: ItemsDiff, console: Console, *, title: str, limit: i
     for line in lines[:limit]:
         console.print(f"  {line}", soft_wrap=True, highlight=False)
     if len(lines) > limit:
-        console.print(f"  … and {len(lines) - limit:,} more (see --json for all)", soft_wrap=True)
+        console.print(f"  and {len(lines) - limit:,} more (see --json for all)", soft_wrap=True)
 
 
 def render_reports_diff(diff: ReportsDiff, console: Console) -> None:
