@@ -53,7 +53,7 @@ def test_everything_passes_and_nothing_is_posted(
         "ok   configuration: valid",
         f"ok   KrakenFlex API: {sandbox.url} answers like the KrakenFlex API",
         "ok   API key: accepted",
-        f"ok   report database: sqlite:///{tmp_path}/reports.db: reachable, schema at 0004",
+        f"ok   report database: sqlite:///{tmp_path}/reports.db: reachable, writable, schema at 0004",
     ]
     assert [(r.method, r.path) for r in sandbox.requests] == [("GET", "/site-info/norwich-pear-tree")]
 
@@ -125,3 +125,32 @@ def test_an_unreachable_database_fails_its_check(env: pytest.MonkeyPatch, tmp_pa
         "     fix: check OUTAGESYNC_DATABASE_URL, that the database is up and writable, then "
         "`outagesync db upgrade`"
     )
+
+
+def test_a_read_only_database_fails_the_writable_check_and_still_lists_reports(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """SQLite's read-only mode (the URI `mode=ro`) refuses writes as a read-only file does; as root (CI),
+    file permissions would not stop a write, so the test asks SQLite itself."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["sync", "--json"], catch_exceptions=False).exit_code == 0
+    env.setenv("OUTAGESYNC_DATABASE_URL", f"sqlite:///file:{tmp_path}/reports.db?mode=ro&uri=true")
+    result = _doctor()
+    assert result.exit_code == 1
+    line = next(line for line in result.stdout.splitlines() if "report database" in line)
+    assert line.startswith("FAIL report database: ")
+    assert line.endswith(
+        "reachable, schema at 0004, but not writable: cannot use the report database "
+        f"sqlite:///file%3A{tmp_path}/reports.db?mode=ro&uri=true: attempt to write a "
+        "readonly database (check that it is running and that OUTAGESYNC_DATABASE_URL is right)"
+    )
+    listed = runner.invoke(app, ["reports", "list", "--json"], catch_exceptions=False)
+    assert listed.exit_code == 0, listed.stderr
+    (report,) = json.loads(listed.stdout)["items"]
+    for args in (
+        ["reports", "show", report["id"]],
+        ["reports", "last"],
+        ["sites", "list"],
+        ["db", "current"],
+    ):
+        assert runner.invoke(app, args, catch_exceptions=False).exit_code == 0, args

@@ -50,4 +50,10 @@ def check_database(*, store: StoreAdmin) -> Check:
         at = f"at revision {health.revision}" if health.revision else "empty (never migrated)"
         detail = f"{store.database}: schema {at}, not at {store.head_revision()}"
         return Check("report database", False, detail, "run `outagesync db upgrade`")
-    return Check("report database", True, f"{store.database}: reachable, schema at {health.revision}")
+    refused = store.check_writable()
+    if refused is not None:
+        detail = f"{store.database}: reachable, schema at {health.revision}, but not writable: {refused}"
+        return Check("report database", False, detail, DB_FIX)
+    return Check(
+        "report database", True, f"{store.database}: reachable, writable, schema at {health.revision}"
+    )

@@ -177,6 +177,8 @@ class StoreAdmin(Protocol):
 
     def current_revision(self) -> str | None: ...
 
+    def check_writable(self) -> str | None: ...  # why writes are refused; None if they are taken
+
     def head_revision(self) -> str: ...
 
     def check(self) -> StoreHealth:

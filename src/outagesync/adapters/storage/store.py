@@ -32,6 +32,7 @@ from outagesync.adapters.storage.engine import (
 from outagesync.adapters.storage.locks import FileLocks, PostgresLocks, ProcessLocks, lock_directory
 from outagesync.adapters.storage.revision import HEAD_REVISION, read_revision
 from outagesync.adapters.storage.spool import Spool, default_spool_directory
+from outagesync.adapters.storage.tables import VERSION_TABLE
 from outagesync.defaults import REPORT_ITEMS_MAX
 from outagesync.domain.fleet import SiteActivity
 from outagesync.domain.models import ManagedSite, RunReport, RunStatus, SiteStatus
@@ -267,6 +268,22 @@ class SqlStore:
                 problem = str(error)
         migrated = revision == HEAD_REVISION
         return StoreHealth(True, migrated, revision, problem, time.perf_counter() - started)
+
+    def check_writable(self) -> str | None:
+        """Why the database refuses writes (a read-only file or user, a locked database), None if it takes
+        them: a write to the schema's version row, rolled back. Changes nothing; never raises."""
+        try:
+            with (
+                storage_errors(self.url),
+                self._writer.connect() as connection,
+                connection.begin() as writing,
+            ):
+                version = sa.table(VERSION_TABLE, sa.column("version_num"))
+                connection.execute(sa.update(version).values(version_num=version.c.version_num))
+                writing.rollback()
+        except StorageError as error:
+            return str(error)
+        return None
 
     def dispose(self) -> None:
         """Close every pooled connection."""
