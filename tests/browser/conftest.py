@@ -180,5 +180,6 @@ def context(browser: Browser, logged_in_state: dict[str, Any]) -> Iterator[Brows
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
+def page(context: BrowserContext, sandbox: Sandbox) -> Page:
+    """A page of the test's own context; the sandbox reset (another test may have left faults in it)."""
     return context.new_page()
