@@ -240,6 +240,8 @@ def explicit_settings(values: Any) -> ExplicitSettings:
 
 
 ENV_FILE_VARIABLE = "OUTAGESYNC_ENV_FILE"  # (or the global --env-file) another file than ./.env
+# read by the deployment files (compose.yaml, the image's HEALTHCHECK), not by the settings: not unknown
+DEPLOYMENT_VARIABLES = frozenset({"OUTAGESYNC_IMAGE", "OUTAGESYNC_PORT", "OUTAGESYNC_HEALTHCHECK_URL"})
 _logger = logging.getLogger("outagesync.config")
 _warned: set[str] = set()  # unknown variables already warned about in this process
 
@@ -269,8 +271,9 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def known_variables() -> frozenset[str]:
-    """Every variable outagesync reads: each setting's names, and OUTAGESYNC_ENV_FILE."""
-    names = {ENV_FILE_VARIABLE}
+    """Every variable outagesync reads: each setting's names, OUTAGESYNC_ENV_FILE, and the deployment
+    files' own."""
+    names = {ENV_FILE_VARIABLE, *DEPLOYMENT_VARIABLES}
     for field, info in Settings.model_fields.items():
         alias = info.validation_alias
         if isinstance(alias, AliasChoices):

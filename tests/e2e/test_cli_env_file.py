@@ -5,6 +5,7 @@ read (a typo would otherwise be silently ignored)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,13 @@ def test_unknown_variables_get_a_warning_with_the_closest_name(
     assert "4" not in " ".join(warnings)  # names only, never values
     quiet = _run("-q", "config", "show")
     assert quiet.stderr == ""
+
+
+def test_the_example_env_file_and_the_deployment_files_raise_no_warning() -> None:
+    root = Path(__file__).parent.parent.parent
+    texts = [(root / name).read_text() for name in (".env.example", "compose.yaml", "Dockerfile")]
+    named = {name for text in texts for name in re.findall(r"\b(?:OUTAGESYNC|KRAKENFLEX)_[A-Z0-9_]+", text)}
+    assert config.unknown_variables(named) == []
 
 
 def test_every_setting_and_the_env_file_are_known() -> None:
