@@ -39,10 +39,11 @@ WHERE status = 'todo' AND task_name = %(task)s AND args->'site_ids' ?| %(sites)s
 """
 _CLAIM = """
 INSERT INTO procrastinate_periodic_defers (task_name, periodic_id, defer_timestamp)
-SELECT %(task)s, due.site, due.at FROM unnest(%(sites)s::text[], %(ats)s::bigint[]) AS due(site, at)
+SELECT %(task)s::varchar, due.site, due.at
+FROM unnest(%(sites)s::text[], %(ats)s::bigint[]) AS due(site, at)
 WHERE NOT EXISTS (
     SELECT 1 FROM procrastinate_periodic_defers AS claimed
-    WHERE claimed.task_name = %(task)s AND claimed.periodic_id = due.site
+    WHERE claimed.task_name = %(task)s::varchar AND claimed.periodic_id = due.site
         AND claimed.defer_timestamp >= due.at
 )
 ON CONFLICT DO NOTHING
@@ -51,7 +52,8 @@ RETURNING periodic_id
 _FORGET_OLDER = """
 DELETE FROM procrastinate_periodic_defers AS claimed
 USING unnest(%(sites)s::text[], %(ats)s::bigint[]) AS due(site, at)
-WHERE claimed.task_name = %(task)s AND claimed.periodic_id = due.site AND claimed.defer_timestamp < due.at
+WHERE claimed.task_name = %(task)s::varchar AND claimed.periodic_id = due.site
+    AND claimed.defer_timestamp < due.at
 """
 _SELECT = """
 SELECT j.id, j.status::text AS status, j.args, j.scheduled_at,

@@ -27,7 +27,8 @@ db_app = typer.Typer(
 def upgrade_db(
     revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
-    """Create or upgrade the schema (every command does it anyway on first use).
+    """Create or upgrade the schema (every command does it anyway on first use); on PostgreSQL, the job
+    queue's tables too (procrastinate's, docs/scale-out.md).
 
     Environment: OUTAGESYNC_DATABASE_URL
 
@@ -39,6 +40,22 @@ def upgrade_db(
 
     with open_store() as store:
         _echo_status(admin.upgrade_schema(store=store, revision=revision))
+    _upgrade_queue()
+
+
+def _upgrade_queue() -> None:
+    from outagesync import bootstrap
+    from outagesync.config import load_settings
+    from outagesync.entrypoints.run import run_to_value
+    from outagesync.errors import OutageSyncError
+
+    try:
+        settings = load_settings()
+        if bootstrap.has_queue(settings):
+            migration = run_to_value(bootstrap.upgrade_queue_schema(settings))
+            typer.echo(f"job queue: procrastinate schema at {migration}")
+    except OutageSyncError as exc:
+        fail(exc)
 
 
 @db_app.command("downgrade")
