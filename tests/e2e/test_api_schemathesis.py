@@ -6,8 +6,8 @@ Driven with plain hypothesis (`as_strategy`), not schemathesis' pytest plugin, w
 
 Schema-valid data must be accepted (`positive_data_acceptance`, ST202), except where a documented rule
 cannot be said in JSON Schema: a name of printable characters only, a valid cron schedule, `from`
-before `to`, a filter or `all=true` to delete reports, and a cursor made by the server. Those 422s, known by their `detail`,
-are let through; any other is a failure.
+before `to`, a filter or `all=true` to delete reports, and a cursor made by the server. Those 422s,
+known by their `detail`, are let through; any other is a failure.
 
 One 5xx is right, not an error: the sandbox accepts only the list for the default cutoff, so a sync with
 a made-up `since` is refused upstream, which the API answers 502 (upstream-rejected-payload), documented.
