@@ -13,7 +13,7 @@ import inspect
 import re
 from typing import Any
 
-from typer.core import TyperArgument, TyperCommand, TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 SITE_ID = "SITE_ID"
 SITE_IDS = "SITE_ID..."
@@ -47,8 +47,9 @@ _SECTIONS = ("Environment:", "Examples:")
 
 
 def escape(text: str) -> str:
-    """`text` shown literally by Rich markup (`[default: x]` would otherwise be read as a tag)."""
-    return re.sub(r"(?<!\\)\[", r"\\[", text)
+    """`text` shown literally by Rich markup: a `[` that would start a tag (`[default: x]`) is escaped,
+    others (`jq '.items[]'`) are left as they are, for the Typer versions that print the epilog raw."""
+    return re.sub(r"(?<!\\)\[(?=[a-z#/@][^\[]*?\])", r"\\[", text)
 
 
 def setting_help(text: str, *variables: str, default: object = None) -> str:
@@ -109,10 +110,14 @@ class HelpGroup(TyperGroup):
 
 
 def _apply_docstring(command: TyperCommand | TyperGroup) -> None:
+    command.rich_markup_mode = "rich"  # help is Rich markup whatever Typer's default (None before 0.17)
     if command.help:
         command.help, epilog = split_help(command.help)
         command.epilog = command.epilog or epilog
     for param in command.params:
+        described = not isinstance(param, TyperOption | TyperArgument) or param.show_default is not True
+        if param.default is None and not described:  # older Typers print "[default: None]"
+            param.show_default = False  # type: ignore[attr-defined]  # narrowed above
         if isinstance(param, TyperArgument) and param.metavar:
             # its metavar says what it is: no `<str>` type beside it
             param.type = copy.copy(param.type)
