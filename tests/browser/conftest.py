@@ -61,7 +61,10 @@ class Served:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-@pytest.fixture(scope="session")
+# Module scope (every browser test is in one module, so one browser still serves them all): Playwright's
+# sync API runs an event loop in this thread while it is open, and async tests that come after in the same
+# worker must not find it running.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         _unavailable(f"no chromium at {CHROMIUM}: `apt-get install chromium` (Debian)")
@@ -153,7 +156,7 @@ def fleet(live: Served, sandbox_server: Sandbox) -> Fleet:
     return Fleet(ok.json()["id"], failed_id)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def logged_in_state(browser: Browser, live: Served, fleet: Fleet) -> dict[str, Any]:
     """A browser's storage state after logging in through the login page."""
     context = browser.new_context()
