@@ -54,6 +54,8 @@ def test_every_page_sends_a_browser_without_a_session_to_the_login_page(browser:
         if target:
             assert answer.headers["location"] == "/ui/login?next=/ui/"
     assert browser.get("/ui").headers["location"] == "/ui/"
+    part = browser.get("/ui/", params={"q": "x"}, headers={**HTMX, "HX-Target": "fleet"})
+    assert (part.status_code, part.headers["HX-Redirect"]) == (204, "/ui/login?next=/ui/%3Fq%3Dx")
 
 
 def test_the_session_cookie_is_signed_http_only_strict_and_for_the_dashboard_only(

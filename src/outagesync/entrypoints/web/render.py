@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.routing import APIRoute
@@ -102,7 +103,10 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except LoginRequired as exc:
-                return see_other(f"/ui/login?next={_quote(exc.next_path)}")
+                login = f"/ui/login?next={_quote(exc.next_path)}"
+                if request.headers.get("hx-request"):  # a part of a page: the whole page goes to login
+                    return Response(status_code=204, headers={"HX-Redirect": login})
+                return see_other(login)
             except Forbidden as exc:
                 return _error_page(request, 403, "Forbidden", str(exc))
             except OutageSyncError as exc:
@@ -113,8 +117,6 @@ class PageRoute(APIRoute):
 
 
 def _quote(path: str) -> str:
-    from urllib.parse import quote
-
     return quote(path, safe="/")
 
 
