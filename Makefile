@@ -10,7 +10,7 @@ UV_COMPILE  := $(BIN)/uv pip compile pyproject.toml --all-extras --universal --p
                --custom-compile-command 'make lock' --quiet
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install install-dev demo test test-fast test-min lint lint-deploy lock lock-check format bench \
+.PHONY: install install-dev demo test test-fast test-min lint lint-deploy lock lock-check format bench bench-fleet \
         container-test clean
 
 $(BIN)/python:
@@ -119,6 +119,12 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_api.py --json benchmarks/results/api.json
 	$(BIN)/python benchmarks/bench_startup.py --json benchmarks/results/startup.json
 	$(BIN)/python benchmarks/bench_ui.py
+	$(MAKE) --no-print-directory bench-fleet
+
+# The queue (issue 15, docs/scale-out.md): 10,000 sites drained by 1, 2 and 4 workers, and a chaos run; needs
+# PostgreSQL on 127.0.0.1:5432 (OUTAGESYNC_TEST_POSTGRES_URL). About 8 minutes on 2 cores.
+bench-fleet: install-dev
+	$(BIN)/python benchmarks/bench_fleet.py --json benchmarks/results/fleet.json --plot docs/performance-fleet.png
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .coverage.*

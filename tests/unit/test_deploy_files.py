@@ -36,5 +36,5 @@ def test_the_image_and_the_stack_name_the_commands_that_exist() -> None:
     commands = set(get_command(app).commands)  # type: ignore[attr-defined]
     used = re.findall(r'command: \["([a-z]+)"', (ROOT / "compose.yaml").read_text())
     used += re.findall(r'^CMD \["([a-z]+)"', (ROOT / "Dockerfile").read_text(), re.M)
-    assert sorted(set(used)) == ["db", "sandbox", "serve", "sync"]
+    assert sorted(set(used)) == ["db", "sandbox", "serve", "sync", "worker"]
     assert set(used) <= commands
