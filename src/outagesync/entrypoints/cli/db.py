@@ -27,8 +27,9 @@ db_app = typer.Typer(
 def upgrade_db(
     revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
 ) -> None:
-    """Create or upgrade the schema (every command does it anyway on first use); on PostgreSQL, the job
-    queue's tables too (procrastinate's, docs/scale-out.md).
+    """Create or upgrade the schema (every command does it anyway on first use).
+
+    On PostgreSQL, the job queue's tables too (procrastinate's, docs/scale-out.md).
 
     Environment: OUTAGESYNC_DATABASE_URL
 

@@ -24,6 +24,7 @@ ISO8601 = "ISO8601"
 DURATION = "DURATION"
 WHEN = "WHEN"  # ISO8601, or a DURATION ago
 STATUS = "STATUS"
+STATE = "STATE"  # a queue job's state
 PATH = "PATH"
 N = "N"
 SECONDS = "SECONDS"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from outagesync.entrypoints.cli.completion import complete_site_ids
 from outagesync.entrypoints.cli.console import fail, print_json, say
 from outagesync.entrypoints.cli.exit_codes import ExitCode
 from outagesync.entrypoints.cli.options import JsonFlag
@@ -20,7 +21,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 jobs_app = typer.Typer(
-    help="Jobs of the queue (PostgreSQL): list, show, cancel, retry. See `enqueue` and `worker`.",
+    help="""Jobs of the queue (PostgreSQL): list, show, cancel, retry. See `enqueue` and `worker`.
+
+    Examples:
+        outagesync jobs list --state failed
+        outagesync jobs show 42
+        outagesync jobs retry 42
+    """,
     no_args_is_help=True,
 )
 JobId = Annotated[int, typer.Argument(metavar="JOB_ID", min=1, help="The job's id (enqueue prints it).")]
@@ -28,7 +35,13 @@ JobId = Annotated[int, typer.Argument(metavar="JOB_ID", min=1, help="The job's i
 
 def enqueue_command(
     site_ids: Annotated[
-        list[str] | None, typer.Argument(metavar="SITE_ID...", help="Site ids to sync.", show_default=False)
+        list[str] | None,
+        typer.Argument(
+            metavar="SITE_ID...",
+            help="Site ids to sync.",
+            show_default=False,
+            autocompletion=complete_site_ids,
+        ),
     ] = None,
     all_sites: Annotated[bool, typer.Option("--all", help="Every enabled managed site.")] = False,
     wait: Annotated[
@@ -37,12 +50,20 @@ def enqueue_command(
     ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Put sites in the queue, in batches of OUTAGESYNC_BATCH_SIZE (200) sites, one job each, and print
-    the job ids; workers (`outagesync worker`) run them. A site already waiting in the queue is not
-    queued again. Needs PostgreSQL (OUTAGESYNC_DATABASE_URL).
+    """Put sites in the queue for the workers, in batches, and print the job ids.
+
+    Batches of OUTAGESYNC_BATCH_SIZE (200) sites, one job each; workers (`outagesync worker`) run them.
+    A site already waiting in the queue is not queued again. Needs PostgreSQL (OUTAGESYNC_DATABASE_URL).
 
     Exit codes: 0 queued (with --wait: every site succeeded), 1 a site failed (--wait) or the database
     failed, 2 usage or configuration error (e.g. no PostgreSQL).
+
+    Environment: OUTAGESYNC_DATABASE_URL, OUTAGESYNC_BATCH_SIZE
+
+    Examples:
+        outagesync enqueue --all
+        outagesync enqueue kingfisher norwich-pear-tree --wait
+        outagesync enqueue --all --json
     """
     from outagesync.presenters.jobs import deferred_to_dict
     from outagesync.services import jobs
@@ -95,13 +116,30 @@ def enqueue_command(
 def list_jobs(
     state: Annotated[
         str | None,
-        typer.Option(help="todo, doing, succeeded, failed, cancelled or aborted.", show_default=False),
+        typer.Option(
+            metavar="STATE", help="todo, doing, succeeded, failed, cancelled or aborted.", show_default=False
+        ),
     ] = None,
-    site: Annotated[str | None, typer.Option(help="Jobs holding this site.", show_default=False)] = None,
-    limit: Annotated[int, typer.Option(min=1, max=500, help="How many (newest first).")] = 20,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SITE_ID",
+            help="Jobs holding this site.",
+            show_default=False,
+            autocompletion=complete_site_ids,
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, metavar="N", help="How many (newest first).")] = 20,
     json_output: JsonFlag = False,
 ) -> None:
-    """Jobs, newest first."""
+    """Jobs, newest first.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync jobs list
+        outagesync jobs list --state failed --site kingfisher --json
+    """
     from outagesync.domain.jobs import JobFilter, JobState
     from outagesync.presenters.jobs import job_to_dict
     from outagesync.services import jobs
@@ -126,7 +164,14 @@ def list_jobs(
 
 @jobs_app.command("show")
 def show_job(job_id: JobId, json_output: JsonFlag = False) -> None:
-    """One job: its state, attempts, sites and the site reports it produced."""
+    """One job: its state, attempts, sites and the site reports it produced.
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync jobs show 42
+        outagesync jobs show 42 --json
+    """
     from outagesync.presenters.jobs import job_to_dict
     from outagesync.services import jobs
 
@@ -146,7 +191,14 @@ def show_job(job_id: JobId, json_output: JsonFlag = False) -> None:
 
 @jobs_app.command("cancel")
 def cancel_job(job_id: JobId) -> None:
-    """Cancel a waiting job, or stop a running one (its unfinished sites are stored interrupted)."""
+    """Cancel a waiting job, or stop a running one (its unfinished sites are stored interrupted).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync jobs cancel 42
+        outagesync -q jobs cancel 42
+    """
     from outagesync.services import jobs
 
     async def cancelled(settings: Settings, queue: JobQueue, store: Store) -> JobInfo:
@@ -158,7 +210,14 @@ def cancel_job(job_id: JobId) -> None:
 
 @jobs_app.command("retry")
 def retry_job(job_id: JobId) -> None:
-    """Queue a finished job's sites again, as a new job (sites already waiting are left out)."""
+    """Queue a finished job's sites again, as a new job (sites already waiting are left out).
+
+    Environment: OUTAGESYNC_DATABASE_URL
+
+    Examples:
+        outagesync jobs retry 42
+        outagesync -q jobs retry 42
+    """
     from outagesync.services import jobs
 
     async def retried(settings: Settings, queue: JobQueue, store: Store) -> list[Deferred]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from outagesync.entrypoints.cli import helptext
 from outagesync.entrypoints.cli.console import fail, stderr
 from outagesync.errors import OutageSyncError
 
@@ -22,24 +23,39 @@ def worker_command(
         typer.Option(
             min=1,
             max=64,
-            help="Jobs (batches of sites) this worker runs at once [default: 2, or "
-            "OUTAGESYNC_WORKER_CONCURRENCY]; each has OUTAGESYNC_CONCURRENCY sites in flight.",
+            metavar="N",
+            help=helptext.setting_help(
+                "Jobs (batches of sites) this worker runs at once; each has OUTAGESYNC_CONCURRENCY sites in "
+                "flight.",
+                "OUTAGESYNC_WORKER_CONCURRENCY",
+                default=2,
+            ),
         ),
     ] = None,
     metrics_port: Annotated[
         int | None,
-        typer.Option(min=1, max=65535, help="Serve Prometheus metrics at http://HOST:PORT/metrics."),
+        typer.Option(
+            min=1, max=65535, metavar="PORT", help="Serve Prometheus metrics at http://HOST:PORT/metrics."
+        ),
     ] = None,
     metrics_host: Annotated[
-        str, typer.Option(help="Address of the metrics server (0.0.0.0 in a container).")
+        str, typer.Option(metavar="HOST", help="Address of the metrics server (0.0.0.0 in a container).")
     ] = "127.0.0.1",
 ) -> None:
-    """Run sync jobs from the queue, and enqueue the sites whose schedule falls due, until SIGTERM or
-    SIGINT; then no new job starts and running ones get 30 s to finish before they are stopped (their
-    unfinished sites stored interrupted) and put back in the queue. Needs PostgreSQL
+    """Run sync jobs from the queue and queue the sites whose schedule falls due, until stopped.
+
+    On SIGTERM or SIGINT no new job starts, and running ones get 30 s to finish before they are stopped
+    (their unfinished sites stored interrupted) and put back in the queue. Needs PostgreSQL
     (OUTAGESYNC_DATABASE_URL); start as many workers, on as many machines, as you like.
 
     Exit codes: 0 stopped by a signal, 1 the database failed, 2 configuration error (e.g. no PostgreSQL).
+
+    Environment: OUTAGESYNC_DATABASE_URL, OUTAGESYNC_WORKER_CONCURRENCY, KRAKENFLEX_API_KEY,
+    KRAKENFLEX_API_URL
+
+    Examples:
+        outagesync worker
+        outagesync worker --concurrency 4 --metrics-port 9100 --metrics-host 0.0.0.0
     """
     from outagesync import bootstrap
     from outagesync.config import load_settings
