@@ -119,7 +119,7 @@ async def run_worker(
         try:
             await app.run_worker_async(
                 queues=[QUEUE_NAME],
-                concurrency=config.concurrency + 1,  # + the schedule scan, which is short
+                concurrency=config.concurrency,  # the minute's schedule scan takes a slot briefly
                 shutdown_graceful_timeout=config.graceful_timeout_s,
                 update_heartbeat_interval=max(0.5, config.stall_timeout_s / 4),
                 stalled_worker_timeout=config.stall_timeout_s,
