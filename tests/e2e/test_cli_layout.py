@@ -312,3 +312,15 @@ def test_config_show_piped_is_not_padded(env: dict[str, str]) -> None:
     assert all(re.fullmatch(r"[A-Z_]+=\S*  # [a-zA-Z .]+", line) for line in done.stdout.splitlines()), (
         done.stdout
     )
+
+
+def test_quiet_still_prints_the_error_of_a_server_that_cannot_listen(env: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = _piped(env, "-q", "serve", "--port", str(port))
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")

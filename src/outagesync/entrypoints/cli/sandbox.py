@@ -334,4 +334,8 @@ def _request_log_on_stderr() -> Iterator[None]:
 
 
 def _say(text: str) -> None:
-    typer.echo(text, err=True)
+    """A line on stderr, unless --quiet (the sandbox's errors end the command through `fail`)."""
+    from outagesync.entrypoints.cli.console import is_quiet
+
+    if not is_quiet():
+        typer.echo(text, err=True)

@@ -123,7 +123,7 @@ def _run(app: FastAPI, sock: socket.socket, *, graceful_timeout_s: int, trusted_
 
 
 def _say(message: str) -> None:
-    """A line on stderr (a log record with JSON logs)."""
+    """A line on stderr (a log record with JSON logs); under --quiet, errors only."""
     from outagesync.entrypoints.cli.console import stderr
 
-    stderr().print(message, markup=False)
+    stderr(error=message.startswith("error")).print(message, markup=False)
