@@ -26,7 +26,7 @@ def render_sites(sites: list[ManagedSite], console: Console | None = None) -> No
     console = console or stdout()
     notes = notes_for(console)
     if not sites:
-        notes.print("no managed sites (add one with `outagesync sites add SITE_ID`)")
+        notes.print("no managed sites (add one with `outagesync sites add SITE_ID`)", soft_wrap=True)
         return
     rows: list[tuple[Cell, ...]] = [
         (
