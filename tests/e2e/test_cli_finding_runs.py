@@ -145,8 +145,8 @@ def test_sync_diff_needs_the_report_database(db: str) -> None:
 
 def test_reports_show_takes_a_run_id_and_last_shows_the_newest(db: str) -> None:
     synced = _run("sync", "kingfisher", "norwich-pear-tree")
-    run_id = re.match(r"run ([0-9a-f]{12})", synced.stdout)
-    assert run_id is not None, synced.stdout
+    run_id = re.match(r"run ([0-9a-f]{12})", synced.stderr)  # piped: the table's title is on stderr
+    assert run_id is not None, synced.stderr
     shown = _json("reports", "show", run_id.group(1))
     assert shown["run_id"].startswith(run_id.group(1))
     assert [report["site_id"] for report in shown["reports"]] == ["kingfisher", "norwich-pear-tree"]
