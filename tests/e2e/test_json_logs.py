@@ -59,8 +59,10 @@ def test_a_failing_multi_site_sync_logs_json_lines_only(sandbox: Sandbox, tmp_pa
     )
     assert done.returncode == 1, done.stderr
     records = _json_lines(done.stderr)
-    run_id = re.search(r"run ([0-9a-f]{12}): partial", done.stdout)  # the table shows 12 digits
-    assert run_id is not None, done.stdout
+    assert done.stdout.splitlines()[0].startswith("site\tstatus\t")  # piped: the table, tab-separated
+    titles = [r["event"] for r in records if r["logger"] == "outagesync.cli"]
+    run_id = re.fullmatch(r"run ([0-9a-f]{12}): partial", titles[0])  # its title: 12 digits, on stderr
+    assert run_id is not None, titles
 
     upstream = [r for r in records if r["logger"] == "outagesync.upstream"]
     retries = [r for r in upstream if r["level"] == "warning"]
@@ -90,7 +92,10 @@ def test_a_failing_multi_site_sync_logs_json_lines_only(sandbox: Sandbox, tmp_pa
     assert "trace_id" not in retry  # tracing is off
     hints = [r for r in records if r["logger"] == "outagesync.cli"]
     assert [(r["level"], r["event"]) for r in hints] == [
-        ("info", "report stored; see it with: outagesync reports list")
+        ("info", f"run {run_id.group(1)}: partial"),
+        ("info", f"{unknown}: unknown site: {unknown} (GET /site-info: 404 Site not found)"),
+        ("info", "3 sites: 2 succeeded, 1 failed · posted 13 items"),
+        ("info", "report stored; see it with: outagesync reports list"),
     ]
     assert all(r["level"] in ("debug", "info", "warning", "error") for r in records)
 
