@@ -63,8 +63,10 @@ def render_run(report: RunReport, console: Console, notes: Console) -> None:
 
 def run_summary(report: RunReport) -> str:
     """`1,000 sites: 998 succeeded, 2 failed · posted 123,456 items` (a dry run: `would post`)."""
-    counts = Counter(site.status.value for site in report.sites)
-    statuses = ", ".join(f"{count:,} {status.replace('_', ' ')}" for status, count in counts.items())
+    counts = Counter(site.status for site in report.sites)
+    statuses = ", ".join(  # in SiteStatus's order: succeeded first
+        f"{counts[status]:,} {status.value.replace('_', ' ')}" for status in SiteStatus if counts[status]
+    )
     if report.dry_run:
         items = sum(len(site.items) for site in report.sites if site.status is SiteStatus.DRY_RUN)
         verb = "would post"
