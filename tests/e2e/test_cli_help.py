@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -207,3 +208,50 @@ def test_show_completion_prints_the_bash_script(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "_OUTAGESYNC_COMPLETE=complete_bash" in done.stdout
     assert "complete -o default -F _outagesync_completion outagesync" in done.stdout
+
+
+def test_install_completion_makes_bash_complete_site_ids(tmp_path: Path) -> None:
+    """`--install-completion bash`, then a real bash sources what it installed and completes `sync k`."""
+    home = tmp_path / "home"
+    home.mkdir()
+    command = Path(sys.executable).with_name("outagesync")
+    database = f"sqlite:///{tmp_path / 'reports.db'}"
+    assert (
+        CliRunner()
+        .invoke(app, ["sites", "add", "kingfisher"], env={"OUTAGESYNC_DATABASE_URL": database})
+        .exit_code
+        == 0
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OUTAGESYNC_", "KRAKENFLEX_"))},
+        "HOME": str(home),
+        "PATH": f"{command.parent}{os.pathsep}{os.environ['PATH']}",
+        "OUTAGESYNC_DATABASE_URL": database,
+    }
+    installed = subprocess.run(  # noqa: S603 (the installed console script)
+        [str(command), "--install-completion", "bash"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    script = home / ".bash_completions" / "outagesync.sh"
+    assert f"source '{script}'" in (home / ".bashrc").read_text()
+    bash = shutil.which("bash")
+    assert bash is not None
+    completed = subprocess.run(  # noqa: S603 (bash, with the script it installed)
+        [
+            bash,
+            "-c",
+            f"source '{script}'; COMP_WORDS=(outagesync sync k); COMP_CWORD=2; "
+            '_outagesync_completion outagesync; printf "%s\\n" "${COMPREPLY[@]}"',
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (completed.returncode, completed.stdout.split()) == (0, ["kingfisher"]), completed.stderr
