@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from outagesync.defaults import WORKER_CONCURRENCY
 from outagesync.entrypoints.cli import helptext
 from outagesync.entrypoints.cli.console import fail, stderr
 from outagesync.errors import OutageSyncError
@@ -28,7 +29,7 @@ def worker_command(
                 "Jobs (batches of sites) this worker runs at once; each has OUTAGESYNC_CONCURRENCY sites in "
                 "flight.",
                 "OUTAGESYNC_WORKER_CONCURRENCY",
-                default=2,
+                default=WORKER_CONCURRENCY,
             ),
         ),
     ] = None,
