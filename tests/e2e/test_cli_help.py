@@ -27,6 +27,7 @@ SETTING_OPTIONS = {
     ("sync", "--since"): ("OUTAGESYNC_SINCE", "2022-01-01T00:00:00.000Z"),
     ("sync", "--concurrency"): ("OUTAGESYNC_CONCURRENCY", "8"),
     ("", "--log-format"): ("OUTAGESYNC_LOG_FORMAT", "text"),
+    ("worker", "--concurrency"): ("OUTAGESYNC_WORKER_CONCURRENCY", "2"),
 }
 CHOICES = re.compile(r"\[?[a-z0-9_-]+(\|[a-z0-9_ -]+)+\]?")
 
