@@ -156,10 +156,9 @@ def list_jobs(
     if json_output:
         print_json({"items": [job_to_dict(job) for job in found]})
         return
-    if not found:
-        say("no jobs")
-    for job in found:
-        say(_line(job))
+    from outagesync.entrypoints.cli.render.jobs import render_jobs
+
+    render_jobs(found)
 
 
 @jobs_app.command("show")
@@ -238,7 +237,7 @@ def _line(job: JobInfo) -> str:
     sites = ", ".join(job.batch.site_ids[:3]) + (", ..." if len(job.batch.site_ids) > 3 else "")
     when = isoformat(job.queued_at) if job.queued_at else "-"
     return (
-        f"job {job.job_id}  {job.state.value:<9}  {len(job.batch.site_ids)} sites ({sites})  "
+        f"job {job.job_id}  {job.state.value}  {len(job.batch.site_ids)} sites ({sites})  "
         f"{job.batch.trigger}  queued {when}  attempts {job.attempts}"
     )
 
