@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
@@ -185,6 +187,12 @@ def test_a_site_waiting_in_the_queue_is_not_queued_twice(env: dict[str, str]) ->
         (2, "todo", ["site-03"]),
         (1, "todo", ["site-01", "site-02"]),
     ]
+    table = cli(env, "jobs", "list")  # piped: tab-separated (docs/cli.md)
+    assert [line.split("\t")[:5] for line in table.stdout.splitlines()] == [
+        ["job", "state", "sites", "site ids", "trigger"],
+        ["2", "todo", "1", "site-03", "cli"],
+        ["1", "todo", "2", "site-01, site-02", "cli"],
+    ]
 
 
 def test_two_workers_never_sync_one_site_at_once(
@@ -302,13 +310,24 @@ def test_sigterm_lets_the_running_batch_finish_then_the_worker_exits_0(
 ) -> None:
     sandbox.set_faults(Latency(100))
     assert cli(env, "enqueue", *SITES[:6]).stdout == "job 1: 6 sites\n"
-    worker = workers.start()
+    port = _free_port()
+    worker = workers.start("--metrics-port", str(port))
     wait_for(lambda: job_states(conninfo).get(1) == "doing", "the job to start")
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'outagesync_queue_jobs{state="doing"} 1.0' in metrics.splitlines()
+    assert "outagesync_queue_depth 0.0" in metrics.splitlines()
+    assert "outagesync_queue_oldest_waiting_seconds 0.0" in metrics.splitlines()
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=40) == 0
     assert job_states(conninfo) == {1: "succeeded"}
     assert [status for _, status, *_ in site_reports(conninfo)] == ["succeeded"] * 6
     assert workers.log(0).splitlines()[-1] == "worker: stopped"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_the_rest_api_queues_syncs_and_shows_jobs(
