@@ -54,7 +54,7 @@ def _upgrade_queue() -> None:
         settings = load_settings()
         if bootstrap.has_queue(settings):
             migration = run_to_value(bootstrap.upgrade_queue_schema(settings))
-            typer.echo(f"job queue: procrastinate schema at {migration}")
+            say(f"job queue: procrastinate schema at {migration}")
     except OutageSyncError as exc:
         fail(exc)
 

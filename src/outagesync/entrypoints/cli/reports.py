@@ -275,12 +275,12 @@ def clear_reports(
                 fail(InvalidInput("`reports clear` deletes reports for good: add --yes to confirm"))
             count = reports.count_reports(reports=store, site_id=site, status=status, started_before=before)
             if count == 0:
-                typer.echo("no report matches: nothing to delete")
+                say("no report matches: nothing to delete")
                 return
             if not typer.confirm(
                 f"delete {count:,} report{'' if count == 1 else 's'} for good?", default=False
             ):
-                typer.echo("nothing deleted")
+                say("nothing deleted")
                 raise typer.Exit(1)
         deleted = reports.clear_reports(reports=store, site_id=site, status=status, started_before=before)
     say(f"deleted {deleted:,} report{'' if deleted == 1 else 's'}")
