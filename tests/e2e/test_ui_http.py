@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from outagesync import bootstrap
+from outagesync.adapters.storage import SqlStore
 from outagesync.config import Settings
+from outagesync.domain.models import RunReport, SiteOutage, SiteResult, SiteStatus, Trigger
+from outagesync.domain.timestamps import isoformat
 from outagesync.entrypoints.api import create_app
 from outagesync.sandbox import Sandbox
 from tests.e2e.api_server import ApiServer, make_settings, serving
@@ -268,3 +273,30 @@ def test_with_the_queue_a_sync_from_the_dashboard_is_a_job_to_follow(
         assert status.text.startswith('<p id="job-status" hx-get=')  # polled until a worker ran it
         assert "HX-Redirect" not in status.headers
         assert http.get("/ui/jobs/999999").status_code == 404
+
+
+def test_a_large_list_is_downsampled_on_the_server(
+    user: tuple[httpx.Client, str], api_settings: Settings
+) -> None:
+    http, _ = user
+    start = datetime(2023, 1, 1, tzinfo=UTC)
+    items = tuple(
+        SiteOutage(
+            f"device-{n % 5}",
+            f"Battery {n % 5}",
+            isoformat(start + timedelta(minutes=10 * n)),
+            isoformat(start + timedelta(minutes=10 * n + 5)),
+        )
+        for n in range(5000)
+    )
+    site = SiteResult(uuid.uuid4().hex, "ui-big-site", SiteStatus.SUCCEEDED, start, start, start, items=items)
+    with SqlStore.from_url(api_settings.database_url) as store:
+        store.save_run(RunReport(uuid.uuid4().hex, Trigger.API, start, start, "d", False, (site,)))
+    page = http.get("/ui/sites/ui-big-site").text
+    bars = page.count('<tr class="bar">')
+    assert (
+        f"5000 outages on 5 devices:\n  5000 kept (posted; cutoff 2023-01-01 00:00:00Z); drawn as {bars} bars"
+        in page
+    )
+    assert bars == 2000  # each device's share of 2,000 bars: runs of 2 or 3 neighbouring outages
+    assert page.count('<td class="num">3</td></tr>') + page.count('<td class="num">2</td></tr>') == bars

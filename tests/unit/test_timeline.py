@@ -48,9 +48,9 @@ def test_many_outages_of_one_device_are_merged_into_max_bars() -> None:
     ]
     merged = downsample(bars, 3)
     assert [(bar.count, bar.begin.hour, bar.end.hour, bar.end.minute) for bar in merged] == [
-        (4, 0, 3, 30),
-        (4, 4, 7, 30),
-        (2, 8, 9, 30),
+        (3, 0, 2, 30),
+        (3, 3, 5, 30),
+        (4, 6, 9, 30),
     ]
 
 

@@ -7,7 +7,7 @@ consecutive by begin time: it spans the earliest `begin` to the latest `end` amo
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,9 +86,9 @@ def downsample(bars: Sequence[TimelineBar], max_bars: int) -> tuple[TimelineBar,
         groups.setdefault((bar.device_id, bar.kept), []).append(bar)
     merged: list[TimelineBar] = []
     for group in groups.values():
-        share = max(1, max_bars * len(group) // len(ordered))
-        size = math.ceil(len(group) / share)
-        merged.extend(_merge(group[start : start + size]) for start in range(0, len(group), size))
+        share = min(len(group), max(1, max_bars * len(group) // len(ordered)))
+        bounds = [len(group) * part // share for part in range(share + 1)]  # `share` runs, sizes within 1
+        merged.extend(_merge(group[start:end]) for start, end in itertools.pairwise(bounds))
     return tuple(sorted(merged, key=_order))
 
 
