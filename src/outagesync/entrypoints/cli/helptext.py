@@ -40,11 +40,10 @@ TEXT = "TEXT"  # free text (a name)
 REVISION = "REVISION"
 TARGET = "TARGET"
 METAVARS = frozenset(
-    value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
+    {SITE_ID, SITE_IDS, ID, REPORT_ID, JOB_ID, ISO8601, DURATION, WHEN, STATUS, STATE, PATH, N, SECONDS}
+    | {HOST, PORT, URL, TOKEN, KEY, CRON, MS, RATE, TEXT, REVISION, TARGET}
 )
 """Every metavar an option or argument may show (besides a closed list of words, `a|b|c`)."""
-
-_SECTIONS = ("Environment:", "Examples:")
 
 
 def escape(text: str) -> str:
