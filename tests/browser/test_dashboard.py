@@ -173,12 +173,27 @@ def test_no_page_loads_anything_from_outside_127_0_0_1(
     assert outside == []
 
 
-@pytest.mark.parametrize("path", ["/ui/", "/ui/sites/norwich-pear-tree", "report", "/ui/managed/new"])
+def test_the_keyboard_reaches_the_content_and_the_filters(page: Page, live: Served) -> None:
+    page.goto(f"{live.url}/ui/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"  # the fleet's filter, by its label "Site"
+    page.keyboard.type("norwich")
+    expect(page.locator("table.fleet tbody tr")).to_have_count(1)
+
+
+@pytest.mark.parametrize(
+    "path", ["/ui/", "/ui/sites/norwich-pear-tree", "report", "/ui/managed/new", "/ui/login"]
+)
 def test_axe_finds_no_serious_accessibility_violation(
     browser: Browser, live: Served, fleet: Fleet, logged_in_state: dict[str, Any], path: str
 ) -> None:
     # axe is injected as an inline script: this context lets it past the pages' Content-Security-Policy
-    context = browser.new_context(storage_state=logged_in_state, bypass_csp=True)  # type: ignore[arg-type]
+    state = None if path == "/ui/login" else logged_in_state
+    context = browser.new_context(storage_state=state, bypass_csp=True)  # type: ignore[arg-type]
     page = context.new_page()
     page.goto(live.url + (f"/ui/reports/{fleet.failed_report}" if path == "report" else path))
     page.add_script_tag(path=str(ASSETS / "axe.min.js"))
