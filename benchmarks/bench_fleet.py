@@ -20,6 +20,7 @@ import platform
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -160,7 +161,7 @@ def _verify(
 
 @contextmanager
 def _logs(count: int) -> Iterator[list[Any]]:
-    directory = ROOT / "benchmarks" / "results" / "fleet-logs"
+    directory = Path(tempfile.gettempdir()) / "outagesync-bench-fleet"  # the workers' logs, if one fails
     directory.mkdir(parents=True, exist_ok=True)
     files = [(directory / f"worker-{n}.log").open("w") for n in range(count)]
     try:
@@ -212,7 +213,7 @@ def main() -> None:
     parser.add_argument("--outages", type=int, default=100_000)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--workers", default="1,2,4", help="worker counts, comma-separated")
-    parser.add_argument("--concurrency", type=int, default=8, help="OUTAGESYNC_CONCURRENCY of each worker")
+    parser.add_argument("--concurrency", type=int, default=5, help="OUTAGESYNC_CONCURRENCY of each worker")
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--stall-timeout", type=float, default=5.0)
     parser.add_argument("--no-chaos", action="store_true", help="skip the run that kills a worker")

@@ -193,6 +193,18 @@ def test_a_site_waiting_in_the_queue_is_not_queued_twice(env: dict[str, str]) ->
         ["2", "todo", "1", "site-03", "cli"],
         ["1", "todo", "2", "site-01, site-02", "cli"],
     ]
+    cancelled = cli(env, "jobs", "cancel", "2", "--json")
+    assert (cancelled.returncode, json.loads(cancelled.stdout)["state"]) == (0, "cancelled")
+    retried = cli(env, "jobs", "retry", "2", "--json")
+    assert (retried.returncode, json.loads(retried.stdout)) == (
+        0,
+        {"jobs": [{"id": 3, "site_ids": ["site-03"]}]},
+    )
+    again = cli(env, "jobs", "cancel", "2")
+    assert (again.returncode, again.stderr) == (
+        2,
+        "error: job 2 has already finished (cancelled): nothing to cancel\n",
+    )
 
 
 def test_two_workers_never_sync_one_site_at_once(

@@ -189,7 +189,7 @@ def show_job(job_id: JobId, json_output: JsonFlag = False) -> None:
 
 
 @jobs_app.command("cancel")
-def cancel_job(job_id: JobId) -> None:
+def cancel_job(job_id: JobId, json_output: JsonFlag = False) -> None:
     """Cancel a waiting job, or stop a running one (its unfinished sites are stored interrupted).
 
     Environment: OUTAGESYNC_DATABASE_URL
@@ -204,11 +204,16 @@ def cancel_job(job_id: JobId) -> None:
         return await jobs.cancel_job(job_id, queue=queue)
 
     job = _with_queue(cancelled)
+    if json_output:
+        from outagesync.presenters.jobs import job_to_dict
+
+        print_json(job_to_dict(job))
+        return
     say(f"job {job.job_id}: {job.state.value}" + (" (stop requested)" if job.state.value == "doing" else ""))
 
 
 @jobs_app.command("retry")
-def retry_job(job_id: JobId) -> None:
+def retry_job(job_id: JobId, json_output: JsonFlag = False) -> None:
     """Queue a finished job's sites again, as a new job (sites already waiting are left out).
 
     Environment: OUTAGESYNC_DATABASE_URL
@@ -223,6 +228,11 @@ def retry_job(job_id: JobId) -> None:
         return await jobs.retry_job(job_id, queue=queue)
 
     deferred = [d for d in _with_queue(retried) if d.job_id is not None]
+    if json_output:
+        from outagesync.presenters.jobs import deferred_to_dict
+
+        print_json(deferred_to_dict(deferred))
+        return
     if not deferred:
         say(f"job {job_id}: nothing queued, its sites are already waiting in the queue")
     for d in deferred:
