@@ -95,12 +95,10 @@ def run_fleet(
             started = time.perf_counter()
             asyncio.run(ProcrastinateQueue(conninfo).defer_batches(todo))
             killed = None
-            finished_sql = (
-                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'outagesync.sync_batch' "
-                "AND status IN ('succeeded', 'failed', 'cancelled', 'aborted')"
-            )
-            while (done := int(scalar(conninfo, finished_sql))) < len(todo):
-                if chaos and killed is None and done >= len(todo) // 3:
+            while (done := _count(conninfo, FINISHED)) < len(todo):
+                # mid-run, and while every worker (the victim too) is running a batch
+                if chaos and killed is None and done >= len(todo) // 3 and _count(conninfo, DOING) == workers:
+                    time.sleep(2.0)  # well into the victim's batch: some of its sites are posted
                     processes[0].send_signal(signal.SIGKILL)
                     killed = done
                 time.sleep(0.2)
@@ -112,6 +110,15 @@ def run_fleet(
                     process.send_signal(signal.SIGTERM)
             for process in processes:
                 process.wait(timeout=60)
+
+
+_JOBS = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'outagesync.sync_batch' AND "
+FINISHED = _JOBS + "status IN ('succeeded', 'failed', 'cancelled', 'aborted')"
+DOING = _JOBS + "status = 'doing'"
+
+
+def _count(conninfo: str, query: str) -> int:
+    return int(scalar(conninfo, query))
 
 
 def _verify(
@@ -132,6 +139,10 @@ def _verify(
         statuses: dict[Any, Any] = dict(
             connection.execute("SELECT status, count(*) FROM site_reports GROUP BY status").fetchall()
         )
+        run_twice = connection.execute(
+            "SELECT count(*) FROM (SELECT job_id FROM procrastinate_events WHERE type = 'started' "
+            "GROUP BY job_id HAVING count(*) > 1) AS again"
+        ).fetchone()
         failed_jobs = connection.execute(
             "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'outagesync.sync_batch' "
             "AND status <> 'succeeded'"
@@ -152,9 +163,13 @@ def _verify(
         "jobs_not_succeeded": int(failed_jobs[0]) if failed_jobs else 0,
         "every_site_succeeded": succeeded == len(site_ids) and len(statuses) == 1,
         "killed_after_jobs": killed_at,
+        "jobs_run_twice": int(run_twice[0]) if run_twice else 0,
+        "sites_posted_twice": sum(1 for s in site_ids if posts[s] > 1),
     }
     result["checks_ok"] = result["every_site_succeeded"] and (
-        chaos or (result["sites_posted_once"] == len(site_ids) and gets == jobs)
+        (killed_at is not None and run_twice is not None and run_twice[0] >= 1)
+        if chaos
+        else (result["sites_posted_once"] == len(site_ids) and gets == jobs)
     )
     return result
 
@@ -266,7 +281,7 @@ def _say(result: dict[str, Any]) -> None:
         f"{kind:<22} drain {result['drain_s']:>7.1f} s  {result['sites_per_s']:>7.1f} sites/s  "
         f"GET /outages {result['get_outages']:>4} (jobs {result['jobs']})  accepted POSTs "
         f"{result['posts_accepted']} (sites once {result['sites_posted_once']})  "
-        f"reports {result['reports']}  "
+        f"reports {result['reports']}  jobs run twice {result['jobs_run_twice']}  "
         f"checks {'ok' if result['checks_ok'] else 'FAILED'}",
         flush=True,
     )
