@@ -239,6 +239,12 @@ async def test_a_schedule_fires_once_per_tick_across_three_workers(
     for site in SITES[:4]:
         added = cli(env, "sites", "add", site, "--schedule", "0 0 1 1 *")  # each 1 January, 00:00 UTC
         assert added.returncode == 0, added.stderr
+    refused = cli(env, "sites", "add", "site-20", "--schedule", "61 * * * *")
+    assert (refused.returncode, refused.stderr) == (
+        2,
+        "error: invalid schedule '61 * * * *': use a 5-field cron expression in UTC, e.g. '*/15 * * * *' "
+        "(every 15 minutes)\n",
+    )
     for _ in range(3):
         workers.start()
 
@@ -356,8 +362,15 @@ def test_the_rest_api_queues_syncs_and_shows_jobs(
         assert [(j["id"], j["state"], j["site_ids"]) for j in queued.json()["jobs"]] == [
             (1, "todo", ["site-07"])
         ]
-        for site in ("site-08", "site-09"):
-            assert api.post("/sites", json={"site_id": site}).status_code == 201
+        added = api.post("/sites", json={"site_id": "site-08", "schedule": " */15  * * * *"})
+        assert (added.status_code, added.json()["schedule"]) == (201, "*/15 * * * *")
+        assert api.post("/sites", json={"site_id": "site-09"}).json()["schedule"] is None
+        bad = api.patch("/sites/site-09", json={"schedule": "every minute"})
+        assert (bad.status_code, bad.json()["detail"]) == (
+            422,
+            "invalid schedule 'every minute': use a 5-field cron expression in UTC, e.g. '*/15 * * * *' "
+            "(every 15 minutes)",
+        )
         everything = api.post("/sync")
         assert (everything.status_code, everything.headers["location"]) == (202, "/jobs/2")
         page = api.get("/jobs", params={"limit": 1})
