@@ -185,7 +185,7 @@ def _job(row: Mapping[str, Any]) -> JobInfo:
     )
     return JobInfo(
         job_id=int(row["id"]),
-        state=JobState(row["status"]),
+        state=_state(str(row["status"])),
         batch=batch,
         attempts=int(row["attempts"]),
         queued_at=_utc(row["queued_at"]),
@@ -193,6 +193,11 @@ def _job(row: Mapping[str, Any]) -> JobInfo:
         started_at=_utc(row["started_at"]),
         finished_at=_utc(row["finished_at"]),
     )
+
+
+def _state(status: str) -> JobState:
+    """procrastinate's status; its legacy `aborting` (no longer set) reads as `aborted`."""
+    return JobState(status) if status in JobState.__members__.values() else JobState.ABORTED
 
 
 def _utc(moment: datetime | None) -> datetime | None:
