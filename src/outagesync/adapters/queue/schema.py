@@ -29,6 +29,9 @@ def _newest() -> str:
 async def upgrade_queue_schema(conninfo: str) -> str:
     """Create procrastinate's schema, or apply the migrations newer than the one recorded; the migration
     the schema is now at. Serialized across processes (an advisory lock)."""
+    newest = _newest()
+    if await queue_schema_version(conninfo) == newest:
+        return newest  # the usual case: a read, no lock, no write
     async with connect(conninfo) as connection:
         await connection.execute("SELECT pg_advisory_xact_lock(hashtext('outagesync-queue-schema'))")
         exists = await (await connection.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
@@ -39,7 +42,6 @@ async def upgrade_queue_schema(conninfo: str) -> str:
             for path in _migrations():
                 if current is not None and path.stem > current:
                     await connection.execute(path.read_text())
-        newest = _newest()
         await connection.execute(f"COMMENT ON TABLE procrastinate_jobs IS 'outagesync-queue-schema {newest}'")
         return newest
 
