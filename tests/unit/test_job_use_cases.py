@@ -305,3 +305,14 @@ async def test_wait_follows_retries_to_each_sites_last_outcome() -> None:
     outcome = await jobs.wait_for_jobs([1], queue=queue, reports=Reports(), sleep=sleep)  # type: ignore[arg-type]
     assert outcome == {"a": "failed", "b": "failed"}  # no report stored for either: failed
     assert sleeps == [0.5, 0.5]
+
+
+async def test_without_a_queue_no_job_exists_and_none_can_be_deferred() -> None:
+    none = jobs.NoQueue()
+    assert await jobs.list_jobs(queue=none, where=JobFilter(), limit=50) == JobPage([], None)
+    with pytest.raises(
+        JobNotFound, match=r"^no job with id 3 \(no job queue: the database is not PostgreSQL\)$"
+    ):
+        await jobs.show_job(3, queue=none, reports=None)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="needs PostgreSQL"):
+        await jobs.enqueue_sites(["a"], queue=none, batch_size=2, trigger="api")

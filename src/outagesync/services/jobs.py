@@ -5,7 +5,7 @@ schedule makes due, list, show, cancel and retry jobs, wait for jobs. Never prin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -26,7 +26,7 @@ from outagesync.domain.jobs import (
 from outagesync.domain.models import RunReport, SiteStatus, Trigger
 from outagesync.domain.reports import ReportFilter, check_limit
 from outagesync.domain.schedules import latest_due
-from outagesync.errors import ConfigError, InvalidInput
+from outagesync.errors import ConfigError, InvalidInput, JobNotFound
 from outagesync.services.ports import Deferred, JobQueue, ReportHistory, ReportStore, SiteStore, Upstream
 from outagesync.services.site_runs import Clock
 from outagesync.services.sync import Locking, SyncOptions, sync_sites
@@ -34,6 +34,25 @@ from outagesync.services.sync import Locking, SyncOptions, sync_sites
 NOTHING_TO_ENQUEUE = (
     "nothing to enqueue: --all found no enabled managed site; add one with `outagesync sites add SITE_ID`"
 )
+
+
+class NoQueue:
+    """The JobQueue of a deployment without one (SQLite): no job exists; deferring is a ConfigError."""
+
+    async def defer_batches(self, batches: Sequence[Batch], *, delay_s: float = 0) -> list[Deferred]:
+        raise ConfigError("the job queue needs PostgreSQL (OUTAGESYNC_DATABASE_URL)")
+
+    async def defer_due(self, due: Mapping[str, datetime], *, batch_size: int) -> list[Deferred]:
+        raise ConfigError("the job queue needs PostgreSQL (OUTAGESYNC_DATABASE_URL)")
+
+    async def list_jobs(self, where: JobFilter, *, limit: int, before: int | None = None) -> JobPage:
+        return JobPage([], None)
+
+    async def get_job(self, job_id: int) -> JobInfo:
+        raise JobNotFound(f"no job with id {job_id} (no job queue: the database is not PostgreSQL)")
+
+    async def cancel_job(self, job_id: int) -> bool:
+        raise JobNotFound(f"no job with id {job_id} (no job queue: the database is not PostgreSQL)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,9 +80,10 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def get_queue(state: StateDep) -> JobQueue:
-    if state.queue is None:
-        return bootstrap.open_queue(state.settings)  # ConfigError (503): the queue needs PostgreSQL
-    return state.queue
+    """The job queue; without PostgreSQL, one that holds no job (GET /jobs lists none, /jobs/{id} 404)."""
+    from outagesync.services.jobs import NoQueue
+
+    return state.queue if state.queue is not None else NoQueue()
 
 
 QueueDep = Annotated[JobQueue, Depends(get_queue)]

@@ -1,6 +1,6 @@
 """REST routes for queue jobs: list (filtered, cursor-paged by job id), show (with its reports).
 
-Parse, call services.jobs, render; PostgreSQL only (503 config-error otherwise).
+Parse, call services.jobs, render. Without PostgreSQL there is no queue: no job is listed or found.
 """
 
 from __future__ import annotations
