@@ -140,6 +140,11 @@ def site_reports(conninfo: str) -> list[tuple[str, str, str, datetime, datetime]
     return [(str(r[0]), str(r[1]), str(r[2]), r[3], r[4]) for r in rows]
 
 
+def _report_ids(conninfo: str, run_id: str) -> list[tuple[str, str]]:
+    rows = query(conninfo, "SELECT site_id, id FROM site_reports WHERE run_id = %s ORDER BY site_id", run_id)
+    return [(str(site), str(report)) for site, report in rows]
+
+
 def requests(sandbox: Sandbox, method: str, prefix: str) -> list[str]:
     return [r.path for r in sandbox.requests if r.method == method and r.path.startswith(prefix)]
 
@@ -160,6 +165,12 @@ def test_enqueued_batches_are_drained_by_two_workers_with_one_get_outages_each(
     assert {run_id for _, _, run_id, *_ in reports[:12]} == {f"job-00000000000{n}" for n in (1, 2, 3)}
     assert len(requests(sandbox, "GET", "/outages")) == 4  # one per batch
     assert sorted(requests(sandbox, "POST", "/site-outages/")) == [f"/site-outages/{s}" for s in SITES[:13]]
+    text = cli(env, "jobs", "show", "3").stdout.splitlines()
+    assert text[0].startswith("job 3  succeeded  2 sites (site-11, site-12)  cli  queued ")
+    assert text[1:] == [
+        "  run job-000000000003; reports: outagesync reports list --run job-000000000003",
+        *[f"  {site}: succeeded  report {rid}" for site, rid in _report_ids(conninfo, "job-000000000003")],
+    ]
     shown = cli(env, "jobs", "show", "3", "--json")
     assert shown.returncode == 0, shown.stderr
     job = json.loads(shown.stdout)
@@ -199,6 +210,13 @@ def test_a_site_waiting_in_the_queue_is_not_queued_twice(env: dict[str, str]) ->
     assert (retried.returncode, json.loads(retried.stdout)) == (
         0,
         {"jobs": [{"id": 3, "site_ids": ["site-03"]}]},
+    )
+    retried_text = cli(env, "jobs", "retry", "2")  # its site waits in job 3 already
+    assert retried_text.stdout == "job 2: nothing queued, its sites are already waiting in the queue\n"
+    bogus = cli(env, "jobs", "list", "--state", "lost")
+    assert (bogus.returncode, bogus.stderr) == (
+        2,
+        "error: invalid state 'lost': use one of todo, doing, succeeded, failed, cancelled, aborted\n",
     )
     again = cli(env, "jobs", "cancel", "2")
     assert (again.returncode, again.stderr) == (
