@@ -24,7 +24,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from outagesync.sandbox import Latency, Sandbox
+from outagesync.sandbox import FailFirst, Latency, Sandbox
 from outagesync.sandbox.synthetic import generate_dataset
 
 OUTAGESYNC = str(Path(sys.executable).parent / "outagesync")  # the installed command
@@ -223,6 +223,30 @@ def test_a_site_waiting_in_the_queue_is_not_queued_twice(env: dict[str, str]) ->
         2,
         "error: job 2 has already finished (cancelled): nothing to cancel\n",
     )
+
+
+def test_a_transient_failure_is_retried_as_a_new_job_and_a_rejected_payload_is_not(
+    env: dict[str, str], workers: Workers, sandbox: Sandbox, conninfo: str
+) -> None:
+    sandbox.set_faults(FailFirst(1, target="POST /site-outages/site-01"))  # one 500, then accepted
+    late = cli(
+        env, "sites", "add", "site-02", "--since", "2023-01-01T00:00:00Z"
+    )  # a list the sandbox refuses
+    assert late.returncode == 0, late.stderr
+    workers.start(OUTAGESYNC_MAX_ATTEMPTS="1")  # no retry inside the client: the job retries
+    run = cli(env, "enqueue", "site-01", "site-02", "--wait")
+    assert (run.returncode, run.stdout) == (1, "job 1: 2 sites\n1 of 2 sites succeeded\n  site-02: failed\n")
+    listed = json.loads(cli(env, "jobs", "list", "--json").stdout)["items"]
+    assert [(j["site_ids"], j["attempt"], j["retry_of"], j["state"]) for j in listed] == [
+        (["site-01"], 2, 1, "succeeded"),
+        (["site-01", "site-02"], 1, None, "succeeded"),
+    ]
+    errors = query(conninfo, "SELECT site_id, error_code FROM site_reports ORDER BY site_id, started_at")
+    assert errors == [
+        ("site-01", "upstream-unavailable"),
+        ("site-01", None),
+        ("site-02", "upstream-rejected-payload"),
+    ]
 
 
 def test_two_workers_never_sync_one_site_at_once(
