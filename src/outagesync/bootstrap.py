@@ -283,7 +283,7 @@ def open_queue(settings: Settings) -> JobQueue:
 
 def has_queue(settings: Settings) -> bool:
     """Whether the report database can hold the job queue (PostgreSQL)."""
-    return (settings.database_url or "").startswith("postgresql")
+    return (settings.database_url or "").startswith("postgres")  # postgresql+psycopg://, postgres://
 
 
 async def upgrade_queue_schema(settings: Settings) -> str:

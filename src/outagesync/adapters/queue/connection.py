@@ -26,7 +26,7 @@ def queue_conninfo(database_url: str | None) -> str:
         url = make_url(database_url)
     except Exception:  # sqlalchemy raises ArgumentError, ValueError...: any way of not being a URL
         raise ConfigError(NEEDS_POSTGRESQL.format(what="not a database URL")) from None
-    if url.get_backend_name() != "postgresql":
+    if url.get_backend_name() not in ("postgresql", "postgres"):  # postgres:// is taken too (storage.md)
         raise ConfigError(NEEDS_POSTGRESQL.format(what=f"a {url.get_backend_name()} database"))
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
