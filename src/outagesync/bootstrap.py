@@ -300,6 +300,7 @@ async def run_queue_worker(
     concurrency: int,
     metrics_host: str,
     metrics_port: int | None,
+    graceful_timeout_s: float,
     run_batch: Callable[[int, Batch], Awaitable[RunReport]],
     scan: Callable[[datetime], Awaitable[None]],
     telemetry: Telemetry,
@@ -307,13 +308,12 @@ async def run_queue_worker(
     """Run a worker until SIGTERM/SIGINT (adapters/queue/worker.py says how it stops and recovers)."""
     from outagesync.adapters.queue.connection import queue_conninfo
     from outagesync.adapters.queue.worker import WorkerConfig, run_worker
-    from outagesync.defaults import GRACEFUL_TIMEOUT_S
 
     config = WorkerConfig(
         conninfo=queue_conninfo(settings.database_url),
         concurrency=concurrency,
         stall_timeout_s=settings.stall_timeout,
-        graceful_timeout_s=GRACEFUL_TIMEOUT_S,
+        graceful_timeout_s=graceful_timeout_s,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
     )

@@ -390,6 +390,25 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def test_sigterm_past_the_graceful_timeout_puts_the_job_back_for_another_worker(
+    env: dict[str, str], workers: Workers, sandbox: Sandbox, conninfo: str
+) -> None:
+    sandbox.set_faults(Latency(300))
+    assert cli(env, "enqueue", *SITES[:8]).stdout == "job 1: 8 sites\n"
+    first = workers.start("--graceful-timeout", "0", OUTAGESYNC_CONCURRENCY="2")
+    wait_for(lambda: len(requests(sandbox, "POST", "/site-outages/")) >= 1, "the batch to be posting")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=30) == 0
+    assert job_states(conninfo) == {1: "todo"}  # released: back in the queue
+    statuses = {status for _, status, *_ in site_reports(conninfo)}
+    assert "interrupted" in statuses  # the stopped run's unfinished sites, recorded
+    workers.start()
+    wait_for(all_done(conninfo, 1), "another worker to run the job again")
+    assert [(site, status) for site, status, *_ in site_reports(conninfo)] == [
+        (s, "succeeded") for s in SITES[:8]
+    ]
+
+
 def test_the_rest_api_queues_syncs_and_shows_jobs(
     env: dict[str, str], workers: Workers, sandbox: Sandbox, postgres_url: str
 ) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from outagesync.defaults import WORKER_CONCURRENCY
+from outagesync.defaults import GRACEFUL_TIMEOUT_S, WORKER_CONCURRENCY
 from outagesync.entrypoints.cli import helptext
 from outagesync.entrypoints.cli.console import fail, stderr
 from outagesync.errors import OutageSyncError
@@ -42,12 +42,21 @@ def worker_command(
     metrics_host: Annotated[
         str, typer.Option(metavar="HOST", help="Address of the metrics server (0.0.0.0 in a container).")
     ] = "127.0.0.1",
+    graceful_timeout: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="On SIGTERM/SIGINT, seconds to let running jobs finish; jobs still running then are "
+            "stopped (unfinished sites recorded as interrupted) and put back in the queue.",
+        ),
+    ] = GRACEFUL_TIMEOUT_S,
 ) -> None:
     """Run sync jobs from the queue and queue the sites whose schedule falls due, until stopped.
 
-    On SIGTERM or SIGINT no new job starts, and running ones get 30 s to finish before they are stopped
-    (their unfinished sites stored interrupted) and put back in the queue. Needs PostgreSQL
-    (OUTAGESYNC_DATABASE_URL); start as many workers, on as many machines, as you like.
+    On SIGTERM or SIGINT no new job starts, and running ones get 30 s (--graceful-timeout) to finish
+    before they are stopped (their unfinished sites stored interrupted) and put back in the queue.
+    Needs PostgreSQL (OUTAGESYNC_DATABASE_URL); start as many workers, on as many machines, as you like.
 
     Exit codes: 0 stopped by a signal, 1 the database failed, 2 configuration error (e.g. no PostgreSQL).
 
@@ -70,7 +79,7 @@ def worker_command(
             + (f"; metrics on http://{metrics_host}:{metrics_port}/metrics" if metrics_port else ""),
             highlight=False,
         )
-        run_to_value(_work(settings, metrics_host, metrics_port))
+        run_to_value(_work(settings, metrics_host, metrics_port, graceful_timeout))
     except OutageSyncError as exc:
         fail(exc)
     except KeyboardInterrupt:
@@ -78,7 +87,9 @@ def worker_command(
     stderr().print("worker: stopped", highlight=False)
 
 
-async def _work(settings: Settings, metrics_host: str, metrics_port: int | None) -> None:
+async def _work(
+    settings: Settings, metrics_host: str, metrics_port: int | None, graceful_timeout_s: float
+) -> None:
     from outagesync import bootstrap
     from outagesync.services import jobs
     from outagesync.services.sync import Locking
@@ -126,6 +137,7 @@ async def _work(settings: Settings, metrics_host: str, metrics_port: int | None)
             concurrency=settings.worker_concurrency,
             metrics_host=metrics_host,
             metrics_port=metrics_port,
+            graceful_timeout_s=graceful_timeout_s,
             run_batch=run_batch,
             scan=scan,
             telemetry=telemetry,
