@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from outagesync.domain.models import POST_ENDPOINT, ErrorInfo, RunStatus, SiteStatus
+from outagesync.domain.models import POST_ENDPOINT, ErrorInfo, RunReport, RunStatus, SiteStatus
 from outagesync.errors import StorageError
 from outagesync.services.locking import POLL_S, acquire_waiting, run_key, site_key
 from outagesync.services.sync import Locking, SyncOptions, sync_sites
@@ -170,3 +170,29 @@ async def test_an_interrupted_post_says_it_may_have_been_applied() -> None:
             "the run was interrupted while this site's POST was in flight: the upstream may have applied it",
         ),
     )
+
+
+async def test_the_run_lock_is_held_until_the_outcome_is_saved() -> None:
+    """A reader that finds a `running` record whose run lock is free calls it `abandoned`: the outcome must
+    be stored before the run lock goes, or a report page polling meanwhile shows a live run abandoned."""
+    locks = FakeLocks()
+    held_at_save: list[bool] = []
+
+    class Watching(FakeReportStore):
+        def save_run(self, report: RunReport) -> None:
+            if report.status is not RunStatus.RUNNING:
+                held_at_save.append(locks.table.get(run_key(report.run_id)) is locks)
+            super().save_run(report)
+
+    reports = Watching()
+    report = await sync_sites(
+        ["alpha"],
+        options=SyncOptions(since=CUTOFF),
+        upstream=FakeUpstream(OUTAGES, SITE_INFOS),
+        reports=reports,
+        clock=FakeClock(),
+        locking=Locking(locks),
+    )
+    assert report.stored
+    assert held_at_save == [True]
+    assert locks.table == {}

@@ -109,16 +109,19 @@ async def sync_sites(
             run.busy = await _lock_sites(unique, locks, locking, options.lock_wait_s, clock)
             run.locks = locks
         report = await _run_sites(run, unique, started_at, reports)
+        if reports is not None:
+            # saved before the run lock goes: a reader never sees the `running` record with its lock free
+            # (which means `abandoned`) while the outcome is on its way
+            try:
+                await asyncio.to_thread(reports.save_run, report)
+            except StorageError as exc:
+                report = replace(report, storage_error=str(exc))
+            else:
+                report = replace(report, stored=True)
     finally:
         if locking is not None:
             await locking.locks.close()  # every lock this run took, whatever happened
-    if reports is None:
-        return report
-    try:
-        await asyncio.to_thread(reports.save_run, report)
-    except StorageError as exc:
-        return replace(report, storage_error=str(exc))
-    return replace(report, stored=True)
+    return report
 
 
 async def _lock_sites(
