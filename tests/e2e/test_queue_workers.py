@@ -447,6 +447,21 @@ def test_the_rest_api_queues_syncs_and_shows_jobs(
         ]
         assert api.get(job["reports"][0]["url"]).status_code == 200
         assert api.get("/jobs/99").status_code == 404
+        # the query's options go with the job (a dry run here: nothing posted for site-10)
+        flagged = api.post("/sites/site-10/sync", params={"dry_run": "true", "since": "2023-01-01T00:00:00Z"})
+        (flagged_job,) = flagged.json()["jobs"]
+        location = f"/jobs/{flagged_job['id']}"
+        assert (flagged.status_code, flagged.headers["location"]) == (202, location)
+        assert flagged_job["flags"] == {"dry_run": True, "since": "2023-01-01T00:00:00.000Z"}
+        wait_for(lambda: api.get(location).json()["state"] == "succeeded", "the queued dry run")
+        (outcome,) = api.get(location).json()["reports"]
+        report = api.get(outcome["url"]).json()
+        assert (report["site_id"], report["status"], report["since"]) == (
+            "site-10",
+            "dry_run",
+            "2023-01-01T00:00:00.000Z",
+        )
+        assert not [r for r in sandbox.requests if r.method == "POST" and r.path.endswith("/site-10")]
 
 
 @pytest.mark.parametrize("command", [["worker"], ["enqueue", "site-01"], ["jobs", "list"]])

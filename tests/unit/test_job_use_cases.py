@@ -18,6 +18,7 @@ from outagesync.domain.jobs import (
     JobInfo,
     JobPage,
     JobState,
+    RunFlags,
     batches,
     is_transient,
     job_run_id,
@@ -60,7 +61,7 @@ class FakeQueue:
                 continue
             waiting.update(sites)
             job_id = len(self.jobs) + 1
-            job_batch = Batch(sites, batch.trigger, batch.attempt, batch.retry_of)
+            job_batch = Batch(sites, batch.trigger, batch.attempt, batch.retry_of, batch.flags)
             self.jobs[job_id] = JobInfo(job_id, JobState.TODO, job_batch, 0, None, None, None, None)
             self.delays[job_id] = delay_s
             deferred.append(Deferred(job_id, sites))
@@ -212,6 +213,37 @@ async def test_a_batch_syncs_with_one_get_outages_and_only_transient_failures_ge
     assert len(upstream.fetch_outages_calls) == 1
     assert queue.jobs[1].batch == Batch(("alpha",), "cli", attempt=2, retry_of=7)
     assert queue.delays == {1: 30.0}
+
+
+async def test_a_jobs_flags_shape_its_run_and_go_with_its_retry() -> None:
+    upstream = FakeUpstream(OUTAGES, SITE_INFOS)
+    upstream.reply_post("alpha", UpstreamUnavailable("POST /site-outages: 503", attempts=5))
+    queue = FakeQueue()
+    skipping = RunFlags(skip_invalid=True, since="2022-01-01T00:00:00Z")
+    await _run(Batch(("alpha", "gamma"), "api", flags=skipping), upstream, queue)
+    assert upstream.fetch_outages_calls[0].skip_invalid is True
+    assert queue.jobs[1].batch == Batch(("alpha",), "api", attempt=2, retry_of=7, flags=skipping)
+
+    dry = FakeUpstream(OUTAGES, SITE_INFOS)
+    statuses = await _run(Batch(("alpha",), "api", flags=RunFlags(dry_run=True)), dry, FakeQueue())
+    assert (statuses, dry.post_calls) == ([SiteStatus.DRY_RUN], [])
+
+
+def test_flags_round_trip_through_job_arguments() -> None:
+    flags = RunFlags(dry_run=True, allow_empty=True, since="2023-01-01T00:00:00.000Z")
+    assert flags.to_args() == {"dry_run": True, "allow_empty": True, "since": "2023-01-01T00:00:00.000Z"}
+    assert RunFlags.from_args(flags.to_args()) == flags
+    assert RunFlags().to_args() == {}
+    assert RunFlags.from_args(None) == RunFlags()
+
+
+async def test_a_bad_cutoff_is_refused_before_anything_is_queued() -> None:
+    queue = FakeQueue()
+    with pytest.raises(InvalidInput, match="invalid cutoff 'soon'"):
+        await jobs.enqueue_sites(
+            ["a"], queue=queue, batch_size=2, trigger="api", flags=RunFlags(since="soon")
+        )
+    assert queue.jobs == {}
 
 
 async def test_the_last_allowed_retry_leads_to_no_other() -> None:

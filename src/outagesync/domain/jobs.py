@@ -38,13 +38,50 @@ FINISHED_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCE
 
 
 @dataclass(frozen=True, slots=True)
+class RunFlags:
+    """How a queued sync runs when asked otherwise than the default (REST `POST /sync?dry_run=true`...):
+    a dry run, bad records skipped, an empty list allowed, a cutoff (ISO 8601) for every site."""
+
+    dry_run: bool = False
+    skip_invalid: bool = False
+    allow_empty: bool = False
+    since: str | None = None
+
+    def to_args(self) -> dict[str, object]:
+        """The flags that differ from the default, as job arguments (JSON)."""
+        every: dict[str, object] = {
+            "dry_run": self.dry_run,
+            "skip_invalid": self.skip_invalid,
+            "allow_empty": self.allow_empty,
+            "since": self.since,
+        }
+        return {name: value for name, value in every.items() if value}
+
+    @classmethod
+    def from_args(cls, args: dict[str, object] | None) -> RunFlags:
+        args = args or {}
+        since = args.get("since")
+        return cls(
+            dry_run=bool(args.get("dry_run", False)),
+            skip_invalid=bool(args.get("skip_invalid", False)),
+            allow_empty=bool(args.get("allow_empty", False)),
+            since=str(since) if since else None,
+        )
+
+
+DEFAULT_FLAGS = RunFlags()
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
-    """What one job syncs: its sites, why (`trigger`), which try this is, the job it retries."""
+    """What one job syncs: its sites, why (`trigger`), which try this is, the job it retries, and how
+    (`flags`; a retry keeps them)."""
 
     site_ids: tuple[str, ...]
     trigger: str
     attempt: int = 1
     retry_of: int | None = None
+    flags: RunFlags = DEFAULT_FLAGS
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ def job_to_dict(job: JobInfo, *, with_reports: bool = False) -> dict[str, Any]:
         "trigger": job.batch.trigger,
         "attempt": job.batch.attempt,
         "retry_of": job.batch.retry_of,
+        "flags": job.batch.flags.to_args(),
         "attempts": job.attempts,
         "queued_at": _when(job.queued_at),
         "scheduled_at": _when(job.scheduled_at),

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from outagesync.domain.ids import check_site_id
 from outagesync.domain.jobs import (
+    DEFAULT_FLAGS,
     FINISHED_STATES,
     Batch,
     JobFilter,
@@ -18,6 +19,7 @@ from outagesync.domain.jobs import (
     JobPage,
     JobSiteOutcome,
     JobState,
+    RunFlags,
     batches,
     is_transient,
     job_run_id,
@@ -26,6 +28,7 @@ from outagesync.domain.jobs import (
 from outagesync.domain.models import RunReport, SiteStatus, Trigger
 from outagesync.domain.reports import ReportFilter, check_limit
 from outagesync.domain.schedules import latest_due
+from outagesync.domain.timestamps import parse_cutoff
 from outagesync.errors import ConfigError, InvalidInput, JobNotFound
 from outagesync.services.ports import Deferred, JobQueue, ReportHistory, ReportStore, SiteStore, Upstream
 from outagesync.services.site_runs import Clock
@@ -64,7 +67,12 @@ class RetryPolicy:
 
 
 async def enqueue_sites(
-    site_ids: Sequence[str], *, queue: JobQueue, batch_size: int, trigger: str
+    site_ids: Sequence[str],
+    *,
+    queue: JobQueue,
+    batch_size: int,
+    trigger: str,
+    flags: RunFlags = DEFAULT_FLAGS,
 ) -> list[Deferred]:
     """Defer the sites in batches of at most `batch_size` (a site already waiting is left out).
 
@@ -73,18 +81,24 @@ async def enqueue_sites(
         raise InvalidInput("give site ids to enqueue, or --all")
     for site_id in site_ids:
         check_site_id(site_id)
-    return await queue.defer_batches([Batch(ids, trigger) for ids in batches(site_ids, batch_size)])
+    if flags.since is not None:
+        try:
+            parse_cutoff(flags.since)
+        except ValueError:
+            raise InvalidInput(f"invalid cutoff {flags.since!r}: use ISO 8601") from None
+    todo = [Batch(ids, trigger, flags=flags) for ids in batches(site_ids, batch_size)]
+    return await queue.defer_batches(todo)
 
 
 async def enqueue_managed_sites(
-    *, sites: SiteStore, queue: JobQueue, batch_size: int, trigger: str
+    *, sites: SiteStore, queue: JobQueue, batch_size: int, trigger: str, flags: RunFlags = DEFAULT_FLAGS
 ) -> list[Deferred]:
     """Defer every enabled managed site (`enqueue --all`, `POST /sync` on the queue); ConfigError if none."""
     managed = await asyncio.to_thread(sites.list_sites, enabled_only=True)
     if not managed:
         raise ConfigError(NOTHING_TO_ENQUEUE)
     return await enqueue_sites(
-        [site.site_id for site in managed], queue=queue, batch_size=batch_size, trigger=trigger
+        [site.site_id for site in managed], queue=queue, batch_size=batch_size, trigger=trigger, flags=flags
     )
 
 
@@ -109,6 +123,9 @@ async def run_batch(
     managed = await asyncio.to_thread(sites.list_sites)
     wanted = set(batch.site_ids)
     overrides = {s.site_id: s.since for s in managed if s.site_id in wanted and s.since is not None}
+    flags = batch.flags
+    if flags.since is not None:  # asked for this job: it beats the sites' own cutoffs
+        overrides = dict.fromkeys(batch.site_ids, parse_cutoff(flags.since))
     allowing = frozenset(s.site_id for s in managed if s.site_id in wanted and s.allow_empty)
     trigger = Trigger.SCHEDULE if batch.trigger == "schedule" else Trigger.QUEUE
     run_options = replace(
@@ -117,6 +134,9 @@ async def run_batch(
         trigger=trigger,
         since_by_site={**options.since_by_site, **overrides},
         allow_empty_sites=options.allow_empty_sites | allowing,
+        dry_run=options.dry_run or flags.dry_run,
+        skip_invalid=options.skip_invalid or flags.skip_invalid,
+        allow_empty=options.allow_empty or flags.allow_empty,
     )
     report = await sync_sites(
         batch.site_ids, options=run_options, upstream=upstream, reports=reports, clock=clock, locking=locking
@@ -128,7 +148,7 @@ async def run_batch(
     )
     if again and batch.attempt <= retry.retries:
         delay = retry_delay_s(batch.attempt, initial_s=retry.backoff_s)
-        next_try = Batch(again, batch.trigger, batch.attempt + 1, retry_of=job_id)
+        next_try = Batch(again, batch.trigger, batch.attempt + 1, retry_of=job_id, flags=flags)
         await queue.defer_batches([next_try], delay_s=delay)
     return report
 
@@ -189,7 +209,9 @@ async def retry_job(job_id: int, *, queue: JobQueue) -> list[Deferred]:
     job = await queue.get_job(job_id)
     if job.state not in FINISHED_STATES:
         raise InvalidInput(f"job {job_id} is {job.state.value}: retry it once it has finished")
-    again = Batch(job.batch.site_ids, job.batch.trigger, job.batch.attempt + 1, retry_of=job_id)
+    again = Batch(
+        job.batch.site_ids, job.batch.trigger, job.batch.attempt + 1, retry_of=job_id, flags=job.batch.flags
+    )
     return await queue.defer_batches([again])
 
 

@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 
 from outagesync.adapters.queue.connection import connect
 from outagesync.adapters.queue.schema import upgrade_queue_schema
-from outagesync.domain.jobs import Batch, JobFilter, JobInfo, JobPage, JobState, batches
+from outagesync.domain.jobs import Batch, JobFilter, JobInfo, JobPage, JobState, RunFlags, batches
 from outagesync.errors import JobNotFound
 from outagesync.services.ports import Deferred
 
@@ -166,6 +166,8 @@ async def _defer(
         args = {"site_ids": list(sites), "trigger": batch.trigger, "attempt": batch.attempt}
         if batch.retry_of is not None:
             args["retry_of"] = batch.retry_of
+        if flags := batch.flags.to_args():
+            args["flags"] = flags
         cursor = await connection.execute(
             _DEFER, {"queue": QUEUE_NAME, "task": SYNC_TASK, "args": json.dumps(args), "at": at}
         )
@@ -182,6 +184,7 @@ def _job(row: Mapping[str, Any]) -> JobInfo:
         str(args.get("trigger", "")),
         int(args.get("attempt", 1)),
         args.get("retry_of"),
+        RunFlags.from_args(args.get("flags")),
     )
     return JobInfo(
         job_id=int(row["id"]),

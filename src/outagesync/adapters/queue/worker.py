@@ -19,7 +19,7 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from outagesync.adapters.queue.jobs import QUEUE_NAME, SCAN_TASK, SYNC_TASK
 from outagesync.adapters.queue.metrics import QueueMetrics, serve_metrics
-from outagesync.domain.jobs import Batch
+from outagesync.domain.jobs import Batch, RunFlags
 from outagesync.domain.models import RunReport
 from outagesync.errors import StorageError
 
@@ -71,12 +71,14 @@ def build_app(
         trigger: str,
         attempt: int = 1,
         retry_of: int | None = None,
+        flags: dict[str, object] | None = None,
     ) -> None:
         assert context.job.id is not None
         started = time.monotonic()
         outcome = "raised"
         try:
-            report = await run_batch(context.job.id, Batch(tuple(site_ids), trigger, attempt, retry_of))
+            batch = Batch(tuple(site_ids), trigger, attempt, retry_of, RunFlags.from_args(flags))
+            report = await run_batch(context.job.id, batch)
             outcome = report.status.value
         finally:
             metrics.batch_duration.labels(outcome).observe(time.monotonic() - started)

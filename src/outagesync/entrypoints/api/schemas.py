@@ -347,6 +347,10 @@ class Job(BaseModel):
     trigger: str = Field(description="Who queued it: cli, api, schedule (a retry keeps its job's).")
     attempt: int = Field(description="1 for a first try; n for the (n-1)th retry of transient failures.")
     retry_of: int | None = Field(description="The job whose transient failures this one retries.")
+    flags: dict[str, bool | str] = Field(
+        default_factory=dict,
+        description="How it syncs when not the default: dry_run, skip_invalid, allow_empty, since (ISO 8601).",
+    )
     attempts: int = Field(description="Times a worker started it (2+: run again after a crash/shutdown).")
     queued_at: Instant | None
     scheduled_at: Instant | None = Field(description="Not run before (a retry's backoff).")

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse
 
 from outagesync import bootstrap
 from outagesync.defaults import PREVIEW_ITEMS, PREVIEW_ITEMS_MAX
-from outagesync.domain.jobs import JobFilter, JobState
+from outagesync.domain.jobs import JobFilter, JobState, RunFlags
 from outagesync.domain.models import RunReport, Trigger
 from outagesync.domain.reports import StoredReport
+from outagesync.domain.timestamps import isoformat
 from outagesync.entrypoints.api.background import Accepted, Recorded
 from outagesync.entrypoints.api.deps import (
     ApiState,
@@ -53,9 +54,9 @@ _ACCEPTED = (
     "goes on in the server; the body is its run as recorded (status `running`), `Location` its report."
 )
 _QUEUED = (
-    " With OUTAGESYNC_EXECUTION=queue (PostgreSQL), a sync without dry_run, skip_invalid, allow_empty or "
-    "since is queued instead: the body lists the jobs holding the sites, `Location` is the first's "
-    "(`/jobs/{id}`)."
+    " With OUTAGESYNC_EXECUTION=queue (PostgreSQL), the sync is queued instead (its dry_run, skip_invalid, "
+    "allow_empty and since go with the job): the body lists the jobs holding the sites, `Location` is the "
+    "first's (`/jobs/{id}`)."
 )
 _LOCATION = {
     "Location": {"description": "The stored report.", "schema": {"type": "string"}, "required": True}
@@ -117,8 +118,9 @@ async def sync_one(
     allow_empty: AllowEmpty = False,
     prefer: PreferHeader = None,
 ) -> Response | Report:
-    if state.queued and not (dry_run or skip_invalid or allow_empty or since):
-        return await _enqueue(state, [site_id])
+    if state.queued:
+        cutoff = isoformat(since) if since is not None else None
+        return await _enqueue(state, [site_id], RunFlags(dry_run, skip_invalid, allow_empty, cutoff))
     options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
 
     async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
@@ -163,8 +165,8 @@ async def sync_all(
     allow_empty: AllowEmpty = False,
     prefer: PreferHeader = None,
 ) -> Response | Run:
-    if state.queued and not (dry_run or skip_invalid or allow_empty):
-        return await _enqueue(state, None)
+    if state.queued:
+        return await _enqueue(state, None, RunFlags(dry_run, skip_invalid, allow_empty))
     options = state.sync_options(dry_run=dry_run, skip_invalid=skip_invalid, allow_empty=allow_empty)
 
     async def use_case(upstream: Upstream, locking: Locking, on_recorded: Recorded) -> RunReport:
@@ -186,17 +188,19 @@ async def sync_all(
     return Run.model_validate(run_report_to_dict(report, with_items=False))
 
 
-async def _enqueue(state: ApiState, site_ids: list[str] | None) -> Response:
+async def _enqueue(state: ApiState, site_ids: list[str] | None, flags: RunFlags) -> Response:
     """OUTAGESYNC_EXECUTION=queue: the sites go to the queue (every enabled managed one when `site_ids` is
     None); 202 with the jobs holding them, Location the first (a site already waiting: its job)."""
     assert state.queue is not None
     size = state.settings.batch_size
     if site_ids is None:
         deferred = await job_cases.enqueue_managed_sites(
-            sites=state.store, queue=state.queue, batch_size=size, trigger="api"
+            sites=state.store, queue=state.queue, batch_size=size, trigger="api", flags=flags
         )
     else:
-        deferred = await job_cases.enqueue_sites(site_ids, queue=state.queue, batch_size=size, trigger="api")
+        deferred = await job_cases.enqueue_sites(
+            site_ids, queue=state.queue, batch_size=size, trigger="api", flags=flags
+        )
     ids = [d.job_id for d in deferred if d.job_id is not None]
     if not ids:  # every site was already waiting: answer with a job that holds the first
         first = site_ids[0] if site_ids else None
