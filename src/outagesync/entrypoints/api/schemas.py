@@ -349,7 +349,7 @@ class Job(BaseModel):
     retry_of: int | None = Field(description="The job whose transient failures this one retries.")
     flags: dict[str, bool | str] = Field(
         default_factory=dict,
-        description="How it syncs when not the default: dry_run, skip_invalid, allow_empty, since (ISO 8601).",
+        description="How it syncs, when not as by default: dry_run, skip_invalid, allow_empty, since.",
     )
     attempts: int = Field(description="Times a worker started it (2+: run again after a crash/shutdown).")
     queued_at: Instant | None
