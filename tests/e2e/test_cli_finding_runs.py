@@ -234,3 +234,12 @@ def test_clear_asks_on_a_terminal_with_the_count(db: str) -> None:
     assert code == 0
     assert output.rstrip().endswith("deleted 2 reports")
     assert _json("reports", "list")["items"] == []
+
+
+def test_a_diff_against_a_cut_report_says_so(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTAGESYNC_REPORT_ITEMS_MAX", "2")  # norwich's accepted list has 10 items
+    assert _run("sync", "norwich-pear-tree").exit_code == 0
+    site_diff = _json("sync", "norwich-pear-tree", "--dry-run", "--diff")["sites"][0]["diff"]
+    assert (site_diff["complete"], site_diff["unchanged"], len(site_diff["added"])) == (False, 2, 8)
+    text = _run("sync", "norwich-pear-tree", "--dry-run", "--diff")
+    assert "norwich-pear-tree: the last accepted report kept only its first items" in text.stdout

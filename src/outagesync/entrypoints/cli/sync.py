@@ -324,6 +324,12 @@ def _show(
             )
             verb = "would change" if dry_run else "changed"
             render_items_diff(site_diff.items, out, title=f"{site_diff.site_id}: {verb} against {against}")
+            if not site_diff.complete:
+                out.print(
+                    f"{site_diff.site_id}: the last accepted report kept only its first items "
+                    "(OUTAGESYNC_REPORT_ITEMS_MAX): the diff covers those",
+                    soft_wrap=True,
+                )
 
 
 def _diffs_by_site(
