@@ -6,8 +6,10 @@ style guide asks); tests that need other settings start their own with `serving(
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,3 +64,23 @@ def api(api_server: ApiServer, api_token: str, sandbox: Sandbox) -> Iterator[htt
 def private_settings(sandbox: Sandbox, sqlite_url: str, api_token: str) -> Settings:
     """Settings for a server of the test's own, on a fresh SQLite file."""
     return make_settings(sandbox, database_url=sqlite_url, token=api_token)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No OUTAGESYNC_/KRAKENFLEX_ variable from outside, and a fresh working directory (no stray .env)."""
+    for name in list(os.environ):
+        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return monkeypatch
+
+
+@pytest.fixture
+def cli_db(clean_env: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox) -> str:
+    """A clean environment pointing the CLI at the sandbox, with a fresh SQLite report database; its URL."""
+    url = f"sqlite:///{tmp_path}/reports.db"
+    clean_env.setenv("KRAKENFLEX_API_URL", sandbox.url)
+    clean_env.setenv("KRAKENFLEX_API_KEY", sandbox.api_key)
+    clean_env.setenv("OUTAGESYNC_DATABASE_URL", url)
+    return url

@@ -16,12 +16,8 @@ from outagesync.entrypoints.cli import app
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(config, "_warned", set())
+def _isolated(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setattr(config, "_warned", set())  # each test sees its warnings
 
 
 def _run(*args: str) -> Result:

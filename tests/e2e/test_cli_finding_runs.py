@@ -45,19 +45,6 @@ SECOND = [
 ]
 
 
-@pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox) -> str:
-    for name in list(os.environ):
-        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite:///{tmp_path}/reports.db"
-    monkeypatch.setenv("KRAKENFLEX_API_URL", sandbox.url)
-    monkeypatch.setenv("KRAKENFLEX_API_KEY", sandbox.api_key)
-    monkeypatch.setenv("OUTAGESYNC_DATABASE_URL", url)
-    return url
-
-
 def _run(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(app, list(args), catch_exceptions=False, input=stdin)
 
@@ -94,7 +81,7 @@ EXPECTED_DIFF = {
 }
 
 
-def test_reports_diff_of_a_report_against_the_previous_accepted_one(db: str, sandbox: Sandbox) -> None:
+def test_reports_diff_of_a_report_against_the_previous_accepted_one(cli_db: str, sandbox: Sandbox) -> None:
     first, second = _two_accepted_lists(sandbox)
     diff = _json("reports", "diff", second[:8])
     assert diff["before"]["id"] == first
@@ -116,7 +103,7 @@ def test_reports_diff_of_a_report_against_the_previous_accepted_one(db: str, san
     assert len(first_diff["added"]) == 3
 
 
-def test_sync_diff_shows_what_a_dry_run_would_change(db: str, sandbox: Sandbox) -> None:
+def test_sync_diff_shows_what_a_dry_run_would_change(cli_db: str, sandbox: Sandbox) -> None:
     sandbox.dataset = Dataset(FIRST, [SITE])
     accepted = _json("sync", "diff-site")["sites"][0]["id"]
     sandbox.dataset = Dataset(SECOND, [SITE])
@@ -137,13 +124,13 @@ def test_sync_diff_shows_what_a_dry_run_would_change(db: str, sandbox: Sandbox) 
     assert (again["added"], again["removed"], again["changed"], again["unchanged"]) == ([], [], [], 3)
 
 
-def test_sync_diff_needs_the_report_database(db: str) -> None:
+def test_sync_diff_needs_the_report_database(cli_db: str) -> None:
     result = _run("sync", "--diff", "--no-store")
     assert result.exit_code == 2
     assert "--diff compares with the report database" in result.stderr
 
 
-def test_reports_show_takes_a_run_id_and_last_shows_the_newest(db: str) -> None:
+def test_reports_show_takes_a_run_id_and_last_shows_the_newest(cli_db: str) -> None:
     synced = _run("sync", "kingfisher", "norwich-pear-tree")
     run_id = re.match(r"run ([0-9a-f]{12})", synced.stderr)  # piped: the table's title is on stderr
     assert run_id is not None, synced.stderr
@@ -163,12 +150,12 @@ def test_reports_show_takes_a_run_id_and_last_shows_the_newest(db: str) -> None:
     assert "no report for site nowhere yet" in none_yet.stderr
 
 
-def _stored(db: str, site_id: str, started: datetime) -> None:
+def _stored(cli_db: str, site_id: str, started: datetime) -> None:
     site = SiteResult(
         f"r-{site_id}-{started:%Y%m%d%H}", site_id, SiteStatus.SUCCEEDED, started, started, started
     )
     run = RunReport(f"run-{site_id}-{started:%Y%m%d%H}", Trigger.CLI, started, started, "", False, (site,))
-    with SqlStore.from_url(db) as store:
+    with SqlStore.from_url(cli_db) as store:
         store.save_run(run)
 
 
@@ -176,11 +163,11 @@ def _sites(*args: str) -> list[str]:
     return [report["site_id"] for report in _json("reports", "list", *args)["items"]]
 
 
-def test_relative_times_and_clear_older_than(db: str) -> None:
+def test_relative_times_and_clear_older_than(cli_db: str) -> None:
     now = datetime.now(UTC)
-    _stored(db, "old", now - timedelta(days=100))
-    _stored(db, "recent", now - timedelta(days=2))
-    _stored(db, "fresh", now - timedelta(hours=1))
+    _stored(cli_db, "old", now - timedelta(days=100))
+    _stored(cli_db, "recent", now - timedelta(days=2))
+    _stored(cli_db, "fresh", now - timedelta(hours=1))
     assert _sites("--from", "7d") == ["fresh", "recent"]
     assert _sites("--from", "7d", "--to", "12h") == ["recent"]
     assert _sites("--before", "90d") == ["old"]
@@ -221,10 +208,10 @@ def _on_a_terminal(args: list[str], answer: bytes, env: dict[str, str]) -> tuple
     return code, output.decode().replace("\r\n", "\n")
 
 
-def test_clear_asks_on_a_terminal_with_the_count(db: str) -> None:
+def test_clear_asks_on_a_terminal_with_the_count(cli_db: str) -> None:
     now = datetime.now(UTC)
-    _stored(db, "old", now - timedelta(days=100))
-    _stored(db, "older", now - timedelta(days=200))
+    _stored(cli_db, "old", now - timedelta(days=100))
+    _stored(cli_db, "older", now - timedelta(days=200))
     env = {**os.environ, "COLUMNS": "100"}
     code, output = _on_a_terminal(["reports", "clear", "--older-than", "90d"], b"n\n", env)
     assert code == 1
@@ -236,7 +223,7 @@ def test_clear_asks_on_a_terminal_with_the_count(db: str) -> None:
     assert _json("reports", "list")["items"] == []
 
 
-def test_a_diff_against_a_cut_report_says_so(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_diff_against_a_cut_report_says_so(cli_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OUTAGESYNC_REPORT_ITEMS_MAX", "2")  # norwich's accepted list has 10 items
     assert _run("sync", "norwich-pear-tree").exit_code == 0
     site_diff = _json("sync", "norwich-pear-tree", "--dry-run", "--diff")["sites"][0]["diff"]

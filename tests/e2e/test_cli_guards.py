@@ -4,9 +4,7 @@ site's list unasked, and `sync --all` with nothing to sync is a configuration er
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,15 +25,8 @@ REFUSED = (
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox) -> None:
+def env(cli_db: str) -> None:
     """A clean environment pointing at the sandbox and a fresh SQLite file."""
-    for name in list(os.environ):
-        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("KRAKENFLEX_API_URL", sandbox.url)
-    monkeypatch.setenv("KRAKENFLEX_API_KEY", sandbox.api_key)
-    monkeypatch.setenv("OUTAGESYNC_DATABASE_URL", f"sqlite:///{tmp_path}/reports.db")
 
 
 @pytest.fixture

@@ -4,39 +4,22 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner, Result
 
 from outagesync.adapters.storage import SqlStore
 from outagesync.domain.models import RunReport, SiteResult, SiteStatus, Trigger
 from outagesync.entrypoints.cli import app
-from outagesync.sandbox import Sandbox
-
-
-@pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox) -> str:
-    for name in list(os.environ):
-        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite:///{tmp_path}/reports.db"
-    monkeypatch.setenv("KRAKENFLEX_API_URL", sandbox.url)
-    monkeypatch.setenv("KRAKENFLEX_API_KEY", sandbox.api_key)
-    monkeypatch.setenv("OUTAGESYNC_DATABASE_URL", url)
-    return url
 
 
 def _run(*args: str) -> Result:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def test_the_printed_run_id_lists_the_runs_reports(db: str) -> None:
+def test_the_printed_run_id_lists_the_runs_reports(cli_db: str) -> None:
     synced = _run("sync", "kingfisher", "norwich-pear-tree")
     assert synced.exit_code == 0, synced.stderr
     match = re.match(r"run ([0-9a-f]{12}): succeeded", synced.stderr)  # piped: the title is on stderr
@@ -49,10 +32,10 @@ def test_the_printed_run_id_lists_the_runs_reports(db: str) -> None:
     assert {item["run_id"][:12] for item in items} == {match.group(1)}
 
 
-def test_a_prefix_several_runs_start_with_is_a_usage_error(db: str) -> None:
+def test_a_prefix_several_runs_start_with_is_a_usage_error(cli_db: str) -> None:
     at = datetime(2024, 1, 1, tzinfo=UTC)
     site = SiteResult("", "kingfisher", SiteStatus.SUCCEEDED, at, at, at)
-    with SqlStore.from_url(db) as store:
+    with SqlStore.from_url(cli_db) as store:
         for run_id in ("abcdef01" + "0" * 24, "abcdef01" + "1" * 24):
             report = RunReport(run_id, Trigger.CLI, at, at, "", False, (replace(site, report_id=run_id),))
             store.save_run(report)

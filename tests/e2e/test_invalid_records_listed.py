@@ -5,8 +5,6 @@ site's row shows what it did fetch (records, site devices, invalid)."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -28,17 +26,9 @@ OUTAGES = [
 
 
 @pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox) -> str:
-    for name in list(os.environ):
-        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite:///{tmp_path}/reports.db"
-    monkeypatch.setenv("KRAKENFLEX_API_URL", sandbox.url)
-    monkeypatch.setenv("KRAKENFLEX_API_KEY", sandbox.api_key)
-    monkeypatch.setenv("OUTAGESYNC_DATABASE_URL", url)
+def db(cli_db: str, sandbox: Sandbox) -> str:
     sandbox.dataset = Dataset(OUTAGES, [SITE])
-    return url
+    return cli_db
 
 
 def _run(*args: str) -> Result:

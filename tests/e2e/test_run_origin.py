@@ -5,7 +5,6 @@ with `reports --sandbox`, so demo runs never mix with a real history."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,10 @@ from outagesync.sandbox import Sandbox
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    data_home = tmp_path / "data"
-    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))  # platformdirs' user data directory
-    return data_home / "outagesync"
+def data_dir(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """outagesync's user data directory, in the test's own XDG_DATA_HOME (platformdirs)."""
+    clean_env.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "data" / "outagesync"
 
 
 def _run(*args: str) -> Result:
@@ -37,21 +32,21 @@ def _reports(*args: str) -> list[dict[str, object]]:
     return items
 
 
-def test_sync_sandbox_keeps_its_own_history(clean_env: Path) -> None:
+def test_sync_sandbox_keeps_its_own_history(data_dir: Path) -> None:
     synced = _run("sync", "--sandbox")
     assert synced.exit_code == 0, synced.stderr
     (report,) = _reports("--sandbox")
     assert report["sandbox"] is True
     assert str(report["upstream_url"]).startswith("http://127.0.0.1:")
     assert f"report stored; see it with: outagesync reports --sandbox show {report['id']}" in synced.stderr
-    assert (clean_env / "sandbox.db").is_file()
+    assert (data_dir / "sandbox.db").is_file()
     assert _reports() == []  # the default database holds no demo run
     shown = _run("reports", "--sandbox", "show", str(report["id"]), "--json")
     assert json.loads(shown.stdout)["sandbox"] is True
 
 
 def test_an_explicit_database_is_used_by_the_sandbox_too(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("OUTAGESYNC_DATABASE_URL", f"sqlite:///{tmp_path}/mine.db")
     synced = _run("sync", "--sandbox")
@@ -59,11 +54,11 @@ def test_an_explicit_database_is_used_by_the_sandbox_too(
     assert "see it with: outagesync reports show " in synced.stderr
     (report,) = _reports()
     assert report["sandbox"] is True
-    assert not (clean_env / "sandbox.db").exists()
+    assert not (data_dir / "sandbox.db").exists()
 
 
 def test_a_real_run_records_the_base_url_without_credentials(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
 ) -> None:
     url = sandbox.url.replace("http://", "http://someone:s3cret@") + "/"
     monkeypatch.setenv("KRAKENFLEX_API_URL", url)

@@ -4,36 +4,19 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner, Result
 
 from outagesync.entrypoints.cli import app
-from outagesync.sandbox import Sandbox
 
 MISSING = "9 missing and 0 unexpected item(s) (order does not matter, copies count); missing: "
-
-
-@pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox) -> str:
-    for name in list(os.environ):
-        if name.startswith(("OUTAGESYNC_", "KRAKENFLEX_", "KRAKEN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    url = f"sqlite:///{tmp_path}/reports.db"
-    monkeypatch.setenv("KRAKENFLEX_API_URL", sandbox.url)
-    monkeypatch.setenv("KRAKENFLEX_API_KEY", sandbox.api_key)
-    monkeypatch.setenv("OUTAGESYNC_DATABASE_URL", url)
-    return url
 
 
 def _run(*args: str) -> Result:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def test_a_rejected_payloads_detail_is_stored_and_shown(db: str) -> None:
+def test_a_rejected_payloads_detail_is_stored_and_shown(cli_db: str) -> None:
     # The sandbox accepts only the 2022-01-01 cutoff's list: a later cutoff posts a subset, refused (400)
     # with {"message": "Unexpected outages received", "detail": "9 missing ..."}.
     synced = _run("sync", "norwich-pear-tree", "--since", "2022-06-01", "--json")
@@ -53,7 +36,7 @@ def test_a_rejected_payloads_detail_is_stored_and_shown(db: str) -> None:
     assert f"norwich-pear-tree: upstream detail: {MISSING}" in text.stdout + text.stderr
 
 
-def test_an_answer_without_detail_stores_none(db: str) -> None:
+def test_an_answer_without_detail_stores_none(cli_db: str) -> None:
     synced = _run("sync", "no-such-site", "--json")
     assert synced.exit_code == 1
     site = json.loads(synced.stdout)["sites"][0]
