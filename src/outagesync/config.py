@@ -285,10 +285,12 @@ def known_variables() -> frozenset[str]:
 
 def unknown_variables(names: Iterable[str]) -> list[tuple[str, str | None]]:
     """The OUTAGESYNC_*/KRAKENFLEX_* names outagesync does not read, each with the closest known name."""
-    import difflib
-
     known = known_variables()
     unknown = sorted({name.upper() for name in names if name.upper().startswith(_PREFIXES)} - known)
+    if not unknown:
+        return []
+    import difflib  # only when there is a name to match: it is not on the way of every command
+
     return [
         (name, next(iter(difflib.get_close_matches(name, known, n=1, cutoff=0.75)), None)) for name in unknown
     ]
